@@ -1,0 +1,57 @@
+"""Tawasul: wiring only. Routes live in chalicelib/api, jobs in chalicelib/jobs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chalice import Chalice, Response
+
+from chalicelib.api import accounts, problems, settings, system
+from chalicelib.ids import new_id
+from chalicelib.observability import logger, metrics, tracer
+
+app = Chalice(app_name="tawasul")
+app.log = logger  # type: ignore[assignment]
+# CSV bodies arrive as bytes (Windows-1256 and UTF-16 files survive API Gateway untouched).
+app.api.binary_types.extend(["text/csv", "application/csv", "application/octet-stream"])
+
+app.register_blueprint(system.bp)
+app.register_blueprint(accounts.bp)
+app.register_blueprint(settings.bp)
+
+
+@app.middleware("http")
+def observe(event: Any, get_response: Any) -> Response:
+    """Correlation id, one structured log line and metrics per request; any error that did not
+    come from our views (Chalice's 405/415/500) is turned into problem+json here."""
+    started = time.perf_counter()
+    correlation_id = (
+        event.headers.get("x-correlation-id")
+        or event.headers.get("x-request-id")
+        or (event.context or {}).get("requestId")
+        or new_id()
+    )
+    logger.append_keys(correlation_id=correlation_id)
+    tracer()
+    response = get_response(event)
+    headers = response.headers or {}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if response.status_code >= 400 and problems.PROBLEM_JSON not in content_type:
+        detail = response.body.get("Message") if isinstance(response.body, dict) else None
+        response = problems.from_status(response.status_code, detail or "The request failed.", {
+            k: v for k, v in headers.items() if k.lower() != "content-type"
+        })
+    response.headers["X-Correlation-Id"] = correlation_id
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    logger.info(
+        "request",
+        extra={"method": event.method, "path": event.path, "status": response.status_code, "duration_ms": round(elapsed_ms, 1)},
+    )
+    metrics.add_metric(name="Requests", unit="Count", value=1)
+    metrics.add_metric(name="Latency", unit="Milliseconds", value=elapsed_ms)
+    if response.status_code >= 500:
+        metrics.add_metric(name="ServerErrors", unit="Count", value=1)
+    metrics.flush_metrics()
+    logger.remove_keys(["correlation_id"])
+    return response

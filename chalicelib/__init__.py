@@ -1,0 +1,1 @@
+"""Tawasul: a serverless sales-CRM backend."""

@@ -1,0 +1,242 @@
+"""The request pipeline every route shares, in one place.
+
+``endpoint`` registers a view on a blueprint and wraps it: authenticate, enforce the body limit
+and content type, parse JSON (400) and validate it (422), run POSTs through the idempotency store
+when an ``Idempotency-Key`` is sent, translate domain errors to problem+json, and record the
+route for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from chalicelib.api import idempotency, problems
+from chalicelib.auth import principal_from_header
+from chalicelib.config import get_settings
+from chalicelib.domain.errors import (
+    DomainError,
+    MalformedRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from chalicelib.domain.principal import Principal
+from chalicelib.domain.validation import parse_model
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_IDEMPOTENCY_KEY = 255
+
+JSON_BODY = "json"
+CSV_BODY = "csv"
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+LIST_PARAMS = (
+    QueryParam("limit", "page size (default 50, at most 200)", {"type": "integer", "minimum": 1, "maximum": 200}),
+    QueryParam("cursor", "the next_cursor of the previous page", {"type": "string"}),
+)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    method: str
+    summary: str
+    tags: tuple[str, ...]
+    body: type[BaseModel] | str | None
+    response: type[BaseModel] | None
+    status: int
+    public: bool
+    query: tuple[QueryParam, ...]
+    paginated: bool
+    errors: tuple[int, ...]
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class Call:
+    """What a view receives: the verified caller and the parsed request."""
+
+    principal: Principal
+    path: dict[str, str]
+    query: dict[str, str]
+    headers: Any
+    body: Any
+    raw_body: bytes
+    content_type: str
+
+    def page_args(self) -> tuple[int, str | None]:
+        raw = self.query.get("limit")
+        limit = DEFAULT_LIMIT
+        if raw is not None:
+            if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+                raise ValidationFailed.single("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+            limit = int(raw)
+        return limit, self.query.get("cursor") or None
+
+    def expected_version(self, from_body: int | None) -> int | None:
+        """The version a change was based on: the body's ``version`` or the If-Match header."""
+        if from_body is not None:
+            return from_body
+        header = self.headers.get("if-match")
+        if header is None:
+            return None
+        text = header.strip().removeprefix("W/").strip('"')
+        if not text.isdigit():
+            raise ValidationFailed.single("If-Match", "must carry the integer version, e.g. \"3\"")
+        return int(text)
+
+
+@dataclass
+class Result:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+View = Callable[[Call], Any]
+
+
+def endpoint(
+    bp: Blueprint,
+    path: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    tags: Sequence[str] = (),
+    body: type[BaseModel] | str | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    public: bool = False,
+    query: Sequence[QueryParam] = (),
+    paginated: bool = False,
+    errors: Sequence[int] = (),
+) -> Callable[[View], View]:
+    spec = RouteSpec(
+        path, method, summary, tuple(tags), body, response, status, public, tuple(query), paginated, tuple(errors)
+    )
+
+    def register(view: View) -> View:
+        def handler(**path_params: str) -> Response:
+            try:
+                return _handle(bp, spec, view, path_params)
+            except DomainError as error:
+                return problems.from_error(error)
+
+        handler.__name__ = view.__name__
+        bp.route(path, methods=[method], content_types=["*/*"])(handler)
+        ROUTES.append(spec)
+        return view
+
+    return register
+
+
+def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, str]) -> Response:
+    request = bp.current_request
+    headers = request.headers
+    settings = get_settings()
+    principal = None if spec.public else principal_from_header(headers.get("authorization"), settings)
+    raw = _raw_body(request)
+    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    parsed: Any = None
+    if spec.body is not None:
+        if len(raw) > settings.max_body_bytes:
+            raise PayloadTooLarge(
+                f"The body is {len(raw)} bytes; at most {settings.max_body_bytes} are accepted here."
+                + (" Use POST /imports/uploads for larger files." if spec.body == CSV_BODY else "")
+            )
+        parsed = _parse_body(spec.body, raw, content_type)
+    call = Call(
+        principal=principal,  # type: ignore[arg-type]  # public views never read it
+        path=path_params,
+        query=dict(request.query_params or {}),
+        headers=headers,
+        body=parsed,
+        raw_body=raw,
+        content_type=content_type,
+    )
+    key = headers.get("idempotency-key")
+    if spec.method == "POST" and key is not None and principal is not None:
+        if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY:
+            raise ValidationFailed.single("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        stored = idempotency.run_once(
+            {
+                "org": principal.org_id,
+                "user": principal.user_id,
+                "route": f"{spec.method} {request.context.get('path') or spec.path}",
+                "key": key,
+                "body_hash": hashlib.sha256(raw).hexdigest(),
+            },
+            lambda: _stored(view(call), spec.status),
+        )
+    else:
+        stored = _stored(view(call), spec.status)
+    return _response(stored)
+
+
+def _raw_body(request: Any) -> bytes:
+    try:
+        raw = request.raw_body
+    except Exception:  # Chalice raises on a body it cannot decode (bad base64)
+        raise MalformedRequest("The request body could not be read.")
+    return raw or b""
+
+
+def _parse_body(body_spec: type[BaseModel] | str, raw: bytes, content_type: str) -> Any:
+    if body_spec == CSV_BODY:
+        if content_type not in ("text/csv", "text/plain", "application/csv", "application/octet-stream", ""):
+            raise UnsupportedMediaType(f"Send the CSV file as text/csv, not {content_type}.")
+        return raw
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(f"Send JSON (application/json), not {content_type}.")
+    if not raw.strip():
+        raise MalformedRequest("The request needs a JSON body.")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedRequest(f"The body is not valid UTF-8 JSON: {error}.")
+    if body_spec == JSON_BODY:
+        if not isinstance(data, dict):
+            raise ValidationFailed.single("body", "must be a JSON object")
+        return data
+    if not isinstance(data, dict):
+        raise ValidationFailed.single("body", "must be a JSON object")
+    assert isinstance(body_spec, type)
+    return parse_model(body_spec, data)
+
+
+def _stored(result: Any, default_status: int) -> dict[str, Any]:
+    """A JSON-serialisable form of a view's result (what the idempotency store keeps)."""
+    if not isinstance(result, Result):
+        result = Result(result, default_status)
+    return {"status": result.status, "body": to_jsonable_python(result.body), "headers": result.headers}
+
+
+def _response(stored: dict[str, Any]) -> Response:
+    body = stored["body"]
+    headers = {"Content-Type": problems.JSON, **stored.get("headers", {})}
+    if stored["status"] == 204:
+        return Response(body="", status_code=204, headers={k: v for k, v in headers.items() if k != "Content-Type"})
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=stored["status"], headers=headers)
+
+
+def page(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
+    return {"items": items, "next_cursor": next_cursor}

@@ -1,0 +1,62 @@
+"""Retried POSTs: Powertools' idempotency utility keyed on the Idempotency-Key header.
+
+The key is scoped to organisation, user, method and path; the body's hash is validated so the same
+key with another body is a 409. Records live 24 hours. A request that fails is not remembered,
+so a retry after an error runs again. The DynamoDB persistence layer builds a boto3 client when it
+is created, so it is built on first use, never at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.config import get_settings
+from chalicelib.domain.errors import Conflict
+
+RECORD_TTL_SECONDS = 24 * 60 * 60
+
+_work: ContextVar[Callable[[], dict[str, Any]]] = ContextVar("idempotent_work")
+
+
+@lru_cache(maxsize=4)
+def _runner(table_name: str) -> Callable[..., dict[str, Any]]:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    store = DynamoDBPersistenceLayer(table_name=table_name)
+    config = IdempotencyConfig(
+        event_key_jmespath="[org, user, route, key]",
+        payload_validation_jmespath="body_hash",
+        expires_after_seconds=RECORD_TTL_SECONDS,
+        raise_on_no_idempotency_key=True,
+    )
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
+    def run(request: dict[str, Any]) -> dict[str, Any]:
+        return _work.get()()
+
+    return run
+
+
+def run_once(request: dict[str, Any], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``work`` once per idempotency key; a repeat returns the first stored response."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    token = _work.set(work)
+    try:
+        return _runner(get_settings().idempotency_table_name)(request=request)
+    except IdempotencyValidationError:
+        raise Conflict("This Idempotency-Key was already used with a different request body.")
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+    finally:
+        _work.reset(token)

@@ -1,0 +1,62 @@
+"""Response shapes of the API (documented in /openapi.json and used to serialise responses)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.domain.accounts import AccountKind, JourneyStage, Risk
+from chalicelib.domain.settings import OrgSettings
+
+
+class Resource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class AccountOut(Resource):
+    name: str
+    kind: AccountKind
+    company: str
+    title: str
+    emails: list[str]
+    phones: list[str]
+    address: dict[str, str]
+    tags: list[str]
+    owner_id: str
+    journey_stage: JourneyStage
+    risk: Risk
+    contact_opt_out: bool
+    notes: str
+    custom_fields: dict[str, str]
+    source: str
+    referred_by_account_id: str | None
+
+
+class AccountPage(BaseModel):
+    items: list[AccountOut]
+    next_cursor: str | None
+
+
+class SettingsOut(OrgSettings):
+    version: int
+    updated_at: str | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+    current_version: int | None = None
+

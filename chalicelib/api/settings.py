@@ -1,0 +1,26 @@
+"""/settings: per-organisation configuration (admins change it)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.http import JSON_BODY, Call, endpoint
+from chalicelib.api.presenters import settings_out
+from chalicelib.api.schemas import SettingsOut
+from chalicelib.services import settings
+
+bp = Blueprint(__name__)
+TAGS = ["settings"]
+
+
+@endpoint(bp, "/settings", summary="The organisation's settings (defaults until changed)", tags=TAGS, response=SettingsOut)
+def get_settings(call: Call) -> SettingsOut:
+    return settings_out(settings.read_settings(call.principal))
+
+
+@endpoint(
+    bp, "/settings", "PUT", summary="Change any subset of the settings (admin only)", tags=TAGS,
+    body=JSON_BODY, response=SettingsOut, errors=[403, 409],
+)
+def put_settings(call: Call) -> SettingsOut:
+    return settings_out(settings.change_settings(call.principal, call.body))

@@ -1,0 +1,83 @@
+"""Bearer-token verification: one code path for local HS256 tokens and Cognito tokens.
+
+Locally and in tests tokens are HS256 JWTs signed with ``TAWASUL_JWT_SECRET`` carrying ``sub``,
+``org``, ``role`` and ``exp``. In the cloud they come from a Cognito user pool (RS256, keys from
+its JWKS, cached), with the organisation in ``custom:org`` and the role in ``cognito:groups``.
+API Gateway's authorizer checks them too, but ``chalice local`` does not, so we never rely on it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jwt
+
+from chalicelib.config import Settings
+from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.principal import ROLES, Principal, Role
+
+_ROLE_PRIORITY: tuple[Role, ...] = ("admin", "manager", "rep")
+LEEWAY_SECONDS = 30
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+
+
+def principal_from_header(authorization: str | None, settings: Settings) -> Principal:
+    if not authorization:
+        raise Unauthenticated("Send a bearer token in the Authorization header.")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("The Authorization header must be 'Bearer <token>'.")
+    return principal_from_claims(verify(token.strip(), settings))
+
+
+def verify(token: str, settings: Settings) -> dict[str, Any]:
+    options = {"require": ["exp", "sub"]}
+    try:
+        if settings.cognito_user_pool_id:
+            region = settings.cognito_user_pool_id.split("_", 1)[0]
+            issuer = f"https://cognito-idp.{region}.amazonaws.com/{settings.cognito_user_pool_id}"
+            signing_key = _jwks_client(f"{issuer}/.well-known/jwks.json").get_signing_key_from_jwt(token)
+            claims = jwt.decode(
+                token, signing_key.key, algorithms=["RS256"], issuer=issuer, options=options, leeway=LEEWAY_SECONDS
+            )
+            if settings.cognito_client_id and settings.cognito_client_id not in (
+                claims.get("aud"),
+                claims.get("client_id"),
+            ):
+                raise Unauthenticated("The token was issued for another client.")
+            return claims
+        return jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], options=options, leeway=LEEWAY_SECONDS)
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("The token has expired.")
+    except (jwt.PyJWTError, ValueError) as error:
+        raise Unauthenticated(f"The token is not valid: {error}.")
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    user_id = claims.get("sub")
+    org_id = claims.get("org") or claims.get("custom:org")
+    role = claims.get("role")
+    if role is None:
+        groups = claims.get("cognito:groups") or []
+        role = next((r for r in _ROLE_PRIORITY if r in groups), None)
+    if not isinstance(user_id, str) or not user_id:
+        raise Unauthenticated("The token names no user (sub).")
+    if not isinstance(org_id, str) or not org_id or "#" in org_id:
+        raise Unauthenticated("The token names no organisation (org).")
+    if role not in ROLES:
+        raise Unauthenticated("The token carries no known role (rep, manager or admin).")
+    if "#" in user_id:
+        raise Unauthenticated("The token's user id is not valid.")
+    return Principal(user_id=user_id, org_id=org_id, role=role)
+
+
+def issue_local_token(
+    *, secret: str, user_id: str, org_id: str, role: Role, expires_at: int
+) -> str:
+    """An HS256 token as the local stack and tests use; never used with Cognito."""
+    return jwt.encode({"sub": user_id, "org": org_id, "role": role, "exp": expires_at}, secret, algorithm="HS256")

@@ -1,0 +1,57 @@
+"""Runtime configuration, read from the environment when needed (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+LOCAL_STAGES = frozenset({"local", "test"})
+DEFAULT_JWT_SECRET = "local-dev-secret"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_name: str
+    idempotency_table_name: str
+    jwt_secret: str
+    cognito_user_pool_id: str | None
+    cognito_client_id: str | None
+    region: str
+    uploads_bucket: str
+    public_base_url: str
+    max_body_bytes: int
+    fixed_now: str | None
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage in LOCAL_STAGES
+
+
+def get_settings() -> Settings:
+    env = os.environ
+    stage = env.get("TAWASUL_STAGE", "local")
+    return Settings(
+        stage=stage,
+        table_name=env.get("TAWASUL_TABLE", f"tawasul-{stage}"),
+        idempotency_table_name=env.get("TAWASUL_IDEMPOTENCY_TABLE", f"tawasul-{stage}-idempotency"),
+        jwt_secret=env.get("TAWASUL_JWT_SECRET", DEFAULT_JWT_SECRET),
+        cognito_user_pool_id=env.get("TAWASUL_COGNITO_USER_POOL_ID") or None,
+        cognito_client_id=env.get("TAWASUL_COGNITO_CLIENT_ID") or None,
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        uploads_bucket=env.get("TAWASUL_UPLOADS_BUCKET", f"tawasul-{stage}-uploads"),
+        public_base_url=env.get("TAWASUL_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        max_body_bytes=int(env.get("TAWASUL_MAX_BODY_BYTES", str(5 * 1024 * 1024))),
+        fixed_now=env.get("TAWASUL_NOW") or None,
+    )
+
+
+def now() -> datetime:
+    """The current UTC time; on the local stack ``TAWASUL_NOW`` may pin it for job runs."""
+    settings = get_settings()
+    if settings.is_local and settings.fixed_now:
+        from chalicelib.domain.timeutil import parse_rfc3339
+
+        return parse_rfc3339(settings.fixed_now)
+    return datetime.now(timezone.utc)

@@ -1,0 +1,1 @@
+"""Domain logic: plain, typed Python with no AWS imports."""

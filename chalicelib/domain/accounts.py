@@ -1,0 +1,157 @@
+"""Accounts: the customers (people or companies) every lead, order and message hangs off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.normalize import clean_name, normalize_email, normalize_phone
+
+JourneyStage = Literal["awareness", "research", "preference", "purchase", "advocacy"]
+AccountKind = Literal["person", "company"]
+RiskLevel = Literal["low", "medium", "high"]
+
+ShortText = Annotated[str, Field(max_length=200)]
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line1: Annotated[str, Field(max_length=500)] = ""
+    line2: Annotated[str, Field(max_length=500)] = ""
+    city: ShortText = ""
+    region: ShortText = ""
+    postal_code: Annotated[str, Field(max_length=20)] = ""
+    country: Annotated[str, Field(pattern=r"^([A-Z]{2})?$")] = ""
+
+
+class Risk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: RiskLevel = "low"
+    reasons: list[str] = []
+
+
+class AccountFields(BaseModel):
+    """What a client may set on an account (all optional: used for create and for PATCH)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    kind: AccountKind | None = None
+    company: ShortText | None = None
+    title: ShortText | None = None
+    emails: Annotated[list[Annotated[str, Field(max_length=320)]] | None, Field(max_length=10)] = None
+    phones: Annotated[list[Annotated[str, Field(max_length=40)]] | None, Field(max_length=10)] = None
+    address: Address | None = None
+    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]] | None, Field(max_length=50)] = None
+    owner_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    journey_stage: JourneyStage | None = None
+    risk: Risk | None = None
+    contact_opt_out: bool | None = None
+    notes: Annotated[str | None, Field(max_length=10_000)] = None
+    custom_fields: Annotated[dict[str, str] | None, Field(max_length=100)] = None
+
+
+class AccountCreate(AccountFields):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class AccountPatch(AccountFields):
+    version: int | None = None
+
+
+@dataclass
+class Account:
+    id: str
+    org_id: str
+    name: str
+    owner_id: str
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+    kind: AccountKind = "person"
+    company: str = ""
+    title: str = ""
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    address: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    journey_stage: JourneyStage = "awareness"
+    risk: dict[str, Any] = field(default_factory=lambda: {"level": "low", "reasons": []})
+    contact_opt_out: bool = False
+    notes: str = ""
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    source: str = "api"
+    referred_by_account_id: str | None = None
+
+
+def normalize_contacts(
+    emails: list[str] | None, phones: list[str] | None, default_country: str
+) -> tuple[list[str], list[str]]:
+    """Normalised, de-duplicated e-mails and E.164 phones; every bad entry is a field error."""
+    errors: list[FieldError] = []
+    clean_emails: list[str] = []
+    for i, raw in enumerate(emails or []):
+        email = normalize_email(raw)
+        if email is None:
+            errors.append(FieldError(f"emails[{i}]", f"{raw!r} is not an e-mail address"))
+        elif email not in clean_emails:
+            clean_emails.append(email)
+    clean_phones: list[str] = []
+    for i, raw in enumerate(phones or []):
+        phone = normalize_phone(raw, default_country)
+        if phone is None:
+            errors.append(
+                FieldError(f"phones[{i}]", f"{raw!r} is not a valid phone number (default country {default_country})")
+            )
+        elif phone not in clean_phones:
+            clean_phones.append(phone)
+    if errors:
+        raise ValidationFailed(errors)
+    return clean_emails, clean_phones
+
+
+def new_account(
+    *, account_id: str, org_id: str, owner_id: str, data: AccountCreate, default_country: str, now: datetime
+) -> Account:
+    account = Account(
+        id=account_id, org_id=org_id, name=clean_name(data.name), owner_id=owner_id, created_at=now, updated_at=now
+    )
+    return apply_changes(account, data, default_country=default_country, now=now)
+
+
+def apply_changes(account: Account, changes: AccountFields, *, default_country: str, now: datetime) -> Account:
+    """The account with ``changes`` applied; fields the client did not send stay as they were."""
+    sent = changes.model_dump(exclude_unset=True, exclude={"version"})
+    updated = replace(account, updated_at=now)
+    if "name" in sent:
+        if changes.name is None or not clean_name(changes.name):
+            raise ValidationFailed.single("name", "must not be empty")
+        updated.name = clean_name(changes.name)
+    if "emails" in sent or "phones" in sent:
+        emails, phones = normalize_contacts(
+            changes.emails if "emails" in sent else account.emails,
+            changes.phones if "phones" in sent else account.phones,
+            default_country,
+        )
+        updated.emails, updated.phones = emails, phones
+    for simple in ("kind", "company", "title", "journey_stage", "contact_opt_out", "notes", "custom_fields"):
+        if simple in sent:
+            value = sent[simple]
+            if value is None:
+                raise ValidationFailed.single(simple, "must not be null")
+            setattr(updated, simple, value)
+    if "tags" in sent:
+        updated.tags = list(dict.fromkeys(t.strip() for t in (changes.tags or []) if t.strip()))
+    if "address" in sent:
+        updated.address = {k: v for k, v in (changes.address.model_dump() if changes.address else {}).items() if v}
+    if "risk" in sent:
+        updated.risk = changes.risk.model_dump() if changes.risk else {"level": "low", "reasons": []}
+    if "owner_id" in sent and changes.owner_id:
+        updated.owner_id = changes.owner_id
+    return updated

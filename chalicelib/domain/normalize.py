@@ -1,0 +1,92 @@
+"""Normalisation of the contact data customers give us, so that matching works on meaning.
+
+Phones become E.164, e-mails are trimmed and case-folded, and names are folded the way Arabic
+readers expect a search to behave (hamza forms of alef, teh marbuta, alef maksura, tatweel and
+diacritics do not stop a match).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+# Arabic-Indic (U+0660..) and Extended/Persian (U+06F0..) digits read as ASCII digits.
+_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
+_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Arabic letter folding for search keys.
+_ARABIC_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ة": "ه",
+        "ى": "ي",
+        "ؤ": "و",
+        "ئ": "ي",
+        "ـ": None,  # tatweel
+    }
+)
+_SPACES = re.compile(r"\s+")
+
+
+def to_ascii_digits(text: str) -> str:
+    return text.translate(_DIGITS)
+
+
+def normalize_phone(raw: str, default_country: str) -> str | None:
+    """E.164 form of ``raw``, reading local numbers in ``default_country``; None if not a phone."""
+    text = to_ascii_digits(raw).strip()
+    if not text:
+        return None
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, default_country.upper() or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def looks_like_phone(text: str) -> bool:
+    digits = re.sub(r"[\s()+\-.]", "", to_ascii_digits(text))
+    return len(digits) >= 6 and digits.isdigit()
+
+
+def normalize_email(raw: str) -> str | None:
+    text = unicodedata.normalize("NFKC", raw).strip().casefold()
+    if not _EMAIL.match(text):
+        return None
+    return text
+
+
+def clean_name(raw: str) -> str:
+    """A display name: NFC, single spaces, trimmed. Letters are kept exactly as given."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", raw)).strip()
+
+
+def fold_name(text: str) -> str:
+    """Search key for a name: case-folded, diacritics removed, Arabic letter variants folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    # Mn covers Latin accents and Arabic harakat (fatha, damma, kasra, shadda, sukun, tanwin ...).
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    folded = unicodedata.normalize("NFC", stripped).translate(_ARABIC_FOLD).casefold()
+    folded = re.sub(r"[^\w\s]", " ", folded)
+    return _SPACES.sub(" ", folded).strip()
+
+
+def name_search_keys(name: str) -> list[str]:
+    """Every word-aligned suffix of the folded name, so a prefix search finds any word in it.
+
+    "محمد أحمد علي" is indexed as "محمد احمد علي", "احمد علي" and "علي".
+    """
+    words = fold_name(name).split(" ")
+    keys = [" ".join(words[i:]) for i in range(len(words)) if words[i]]
+    return list(dict.fromkeys(keys))

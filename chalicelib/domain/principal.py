@@ -1,0 +1,27 @@
+"""Who is calling: the verified identity every service call receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["rep", "manager", "admin"]
+ROLES: tuple[Role, ...] = ("rep", "manager", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    org_id: str
+    role: Role
+
+    @property
+    def sees_whole_org(self) -> bool:
+        return self.role in ("manager", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def may_see_owned(self, owner_id: str | None) -> bool:
+        return self.sees_whole_org or owner_id == self.user_id

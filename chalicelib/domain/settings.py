@@ -1,0 +1,144 @@
+"""Per-organisation settings: defaults, validation and partial updates.
+
+``PUT /settings`` takes any subset; what it leaves out keeps its current value, and unknown keys
+are rejected so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PositiveMinutes = Annotated[int, Field(ge=0, le=60 * 24 * 60)]
+Day = Annotated[int, Field(ge=0, le=3650)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConfirmationLadder(Strict):
+    sms_after_minutes: PositiveMinutes = 1
+    whatsapp_after_minutes: PositiveMinutes = 240
+    email_after_minutes: PositiveMinutes = 480
+    call_after_minutes: PositiveMinutes = 1440
+    cancel_after_minutes: PositiveMinutes = 2880
+
+    @model_validator(mode="after")
+    def _ascending(self) -> "ConfirmationLadder":
+        steps = [
+            self.sms_after_minutes,
+            self.whatsapp_after_minutes,
+            self.email_after_minutes,
+            self.call_after_minutes,
+            self.cancel_after_minutes,
+        ]
+        if steps != sorted(steps):
+            raise ValueError("ladder steps must come in order: sms, whatsapp, email, call, cancel")
+        return self
+
+
+class CouponRule(Strict):
+    after_days: Day = 14
+    percent_off: Annotated[int, Field(ge=1, le=100)] = 10
+    valid_days: Annotated[int, Field(ge=1, le=3650)] = 30
+
+
+class BonusMaterial(Strict):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)]
+
+
+class FollowUp(Strict):
+    checkin_days: Annotated[list[Day], Field(max_length=20)] = [1, 3]
+    review_request_day: Day = 7
+    referral_request_day: Day = 10
+    coupon: CouponRule = CouponRule()
+    bonus_materials: Annotated[list[BonusMaterial], Field(max_length=20)] = [
+        BonusMaterial(title="Starter guide", url="https://example.com/guide.pdf")
+    ]
+    bonus_after_days: Day = 0
+
+    @field_validator("checkin_days")
+    @classmethod
+    def _sorted_unique(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))
+
+
+class OrgSettings(Strict):
+    default_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "SA"
+    timezone: str = "Asia/Riyadh"
+    confirmation_ladder: ConfirmationLadder = ConfirmationLadder()
+    follow_up: FollowUp = FollowUp()
+    refund_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    message_templates: dict[str, Annotated[str, Field(max_length=2000)]] = {}
+
+    @field_validator("default_country")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("must be an ISO 3166 alpha-2 country with a phone numbering plan")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return validate_timezone(value)
+
+    @field_validator("message_templates")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(MESSAGE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown message kinds {unknown}; known: {list(MESSAGE_KINDS)}")
+        return value
+
+
+MESSAGE_KINDS = (
+    "order_confirmation",
+    "checkin",
+    "review_request",
+    "coupon",
+    "bonus_material",
+    "referral_request",
+)
+
+
+def validate_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as Asia/Riyadh")
+    return value
+
+
+def merge_settings(current: OrgSettings, changes: dict[str, Any]) -> OrgSettings:
+    """Apply a partial update (nested objects merge key by key) and validate the result."""
+    # Unknown keys survive the merge at any depth, so ``extra="forbid"`` reports them.
+    return OrgSettings.model_validate(_deep_merge(current.model_dump(mode="json"), changes))
+
+
+def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "message_templates":
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+
+@dataclass(frozen=True)
+class StoredSettings:
+    """Settings as saved for one organisation (version 0: never saved, the defaults apply)."""
+
+    settings: OrgSettings
+    version: int
+    created_at: datetime | None
+    updated_at: datetime | None

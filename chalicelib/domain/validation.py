@@ -1,0 +1,40 @@
+"""Turning pydantic's validation errors into the domain's field errors."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.domain.errors import FieldError, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def from_pydantic(error: ValidationError, prefix: str = "") -> ValidationFailed:
+    errors = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "is not a known field"
+        path = field_path(loc)
+        errors.append(FieldError(f"{prefix}{path}" if prefix else path, message))
+    return ValidationFailed(errors)
+
+
+def parse_model(model: type[M], data: object) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise from_pydantic(error)

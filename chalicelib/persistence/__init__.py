@@ -1,0 +1,1 @@
+"""Persistence: the only package that talks to DynamoDB. It returns domain objects."""

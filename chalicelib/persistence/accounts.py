@@ -1,0 +1,261 @@
+"""Accounts in DynamoDB: the profile item, its unique e-mail/phone claims and name-search keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.accounts import Account
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.normalize import fold_name, name_search_keys
+from chalicelib.domain.principal import Principal
+from chalicelib.persistence import db, keys
+from chalicelib.persistence.models import (
+    AccessItem,
+    AccountItem,
+    ClaimItem,
+    Item,
+    LinkItem,
+    NameKeyItem,
+)
+
+STALE = "The account was changed by someone else; reload it and apply your edit again."
+NAME_PAGE_OVERFETCH = 2  # name keys per account are few; read a little more than a page
+
+
+def _to_item(account: Account) -> AccountItem:
+    created = account.created_at.isoformat()
+    item = AccountItem(
+        keys.account(account.org_id, account.id),
+        keys.PROFILE,
+        gsi1pk=keys.accounts_list(account.org_id),
+        gsi1sk=keys.sortable(created, account.id),
+        gsi2pk=keys.owner_accounts(account.org_id, account.owner_id),
+        gsi2sk=keys.sortable(created, account.id),
+        id=account.id,
+        org_id=account.org_id,
+        name=account.name,
+        owner_id=account.owner_id,
+        account_kind=account.kind,
+        company=account.company or None,
+        title=account.title or None,
+        emails=account.emails,
+        phones=account.phones,
+        address=account.address or None,
+        tags=account.tags,
+        journey_stage=account.journey_stage,
+        risk=account.risk,
+        contact_opt_out=account.contact_opt_out,
+        notes=account.notes or None,
+        custom_fields=account.custom_fields or None,
+        source=account.source,
+        referred_by_account_id=account.referred_by_account_id,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+    if account.version:
+        item.version = account.version
+    return item
+
+
+def _plain(value: Any) -> Any:
+    return value.as_dict() if hasattr(value, "as_dict") else (value or {})
+
+
+def to_domain(item: AccountItem) -> Account:
+    return Account(
+        id=item.id,
+        org_id=item.org_id,
+        name=item.name,
+        owner_id=item.owner_id,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        version=int(item.version or 0),
+        kind=item.account_kind,  # type: ignore[arg-type]
+        company=item.company or "",
+        title=item.title or "",
+        emails=list(item.emails or []),
+        phones=list(item.phones or []),
+        address=_plain(item.address),
+        tags=list(item.tags or []),
+        journey_stage=item.journey_stage,  # type: ignore[arg-type]
+        risk=_plain(item.risk) or {"level": "low", "reasons": []},
+        contact_opt_out=bool(item.contact_opt_out),
+        notes=item.notes or "",
+        custom_fields=_plain(item.custom_fields),
+        source=item.source,
+        referred_by_account_id=item.referred_by_account_id,
+    )
+
+
+def _claims(account: Account) -> dict[str, ClaimItem]:
+    claims = {}
+    for email in account.emails:
+        pk = keys.email_claim(account.org_id, email)
+        claims[pk] = ClaimItem(pk, keys.CLAIM, account_id=account.id)
+    for phone in account.phones:
+        pk = keys.phone_claim(account.org_id, phone)
+        claims[pk] = ClaimItem(pk, keys.CLAIM, account_id=account.id)
+    return claims
+
+
+def _name_keys(account: Account) -> dict[tuple[str, str], NameKeyItem]:
+    entries = {}
+    for key in name_search_keys(account.name):
+        pk, sk = keys.name_shard(account.org_id, key), keys.name_entry(key, account.id)
+        entries[(pk, sk)] = NameKeyItem(pk, sk, account_id=account.id)
+    return entries
+
+
+def _claim_conflict(pk: str) -> str:
+    what = "e-mail address" if "#EMAIL#" in pk else "phone number"
+    return f"Another account in your organisation already has this {what} ({pk.rsplit('#', 1)[-1]})."
+
+
+@db.bound
+def create(account: Account) -> Account:
+    """One transaction: the profile, a unique claim per e-mail/phone, the name-search keys."""
+    item = _to_item(account)
+    with db.transaction() as tx:
+        tx.save(item, AccountItem.pk.does_not_exist(), conflict="This account already exists.")
+        for pk, claim in _claims(account).items():
+            tx.save(claim, ClaimItem.pk.does_not_exist(), conflict=_claim_conflict(pk))
+        for entry in _name_keys(account).values():
+            tx.save(entry)
+    return to_domain(item)
+
+
+@db.bound
+def get(principal: Principal, account_id: str) -> Account:
+    """The account if the caller may see it; one DynamoDB call either way."""
+    pk = keys.account(principal.org_id, account_id)
+    if principal.sees_whole_org:
+        try:
+            item = AccountItem.get(pk, keys.PROFILE, consistent_read=True)
+        except AccountItem.DoesNotExist:
+            raise NotFound("No such account.")
+        return to_domain(item)
+    found = db.batch_get([(pk, keys.PROFILE), (pk, keys.access(principal.user_id))])
+    profile = next((i for i in found if isinstance(i, AccountItem)), None)
+    has_access = any(isinstance(i, AccessItem) for i in found)
+    if profile is None or not (profile.owner_id == principal.user_id or has_access):
+        raise NotFound("No such account.")
+    return to_domain(profile)
+
+
+@db.bound
+def update(before: Account, after: Account) -> Account:
+    """Save ``after`` if nobody changed the account since ``before`` was read."""
+    item = _to_item(after)
+    item.version = before.version
+    old_claims, new_claims = _claims(before), _claims(after)
+    old_names, new_names = _name_keys(before), _name_keys(after)
+    with db.transaction() as tx:
+        tx.save(item, conflict=STALE)
+        for pk in old_claims.keys() - new_claims.keys():
+            tx.delete(old_claims[pk], ClaimItem.account_id == before.id)
+        for pk in new_claims.keys() - old_claims.keys():
+            tx.save(new_claims[pk], ClaimItem.pk.does_not_exist(), conflict=_claim_conflict(pk))
+        for key in old_names.keys() - new_names.keys():
+            tx.delete(old_names[key])
+        for key in new_names.keys() - old_names.keys():
+            tx.save(new_names[key])
+    return to_domain(item)
+
+
+@db.bound
+def list_page(principal: Principal, limit: int, cursor: str | None) -> db.Page[Account]:
+    """Newest first. A manager's page is one query; a rep's adds one batch read for accounts
+    visible through their leads (access links), when the page holds any."""
+    if principal.sees_whole_org:
+        hash_value = keys.accounts_list(principal.org_id)
+        start = db.decode_cursor(cursor, hash_attribute="gsi1pk", hash_value=hash_value)
+        result = Item.gsi1.query(hash_value, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    else:
+        hash_value = keys.owner_accounts(principal.org_id, principal.user_id)
+        start = db.decode_cursor(cursor, hash_attribute="gsi2pk", hash_value=hash_value)
+        result = Item.gsi2.query(hash_value, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    rows = list(result)
+    linked = [r.account_id for r in rows if isinstance(r, AccessItem)]
+    fetched = {}
+    if linked:
+        found = db.batch_get([(keys.account(principal.org_id, a), keys.PROFILE) for a in linked])
+        fetched = {i.id: i for i in found if isinstance(i, AccountItem)}
+    accounts: list[Account] = []
+    for row in rows:
+        if isinstance(row, AccountItem):
+            accounts.append(to_domain(row))
+        elif isinstance(row, AccessItem) and row.account_id in fetched:
+            accounts.append(to_domain(fetched[row.account_id]))
+    return db.Page(_unique(accounts), db.encode_cursor(result.last_evaluated_key))
+
+
+def _unique(accounts: list[Account]) -> list[Account]:
+    seen: dict[str, Account] = {}
+    for account in accounts:
+        seen.setdefault(account.id, account)
+    return list(seen.values())
+
+
+@db.bound
+def find_by_claim(principal: Principal, claim_pk: str) -> list[Account]:
+    """The account holding an e-mail/phone claim, if the caller may see it (two calls)."""
+    try:
+        claim = ClaimItem.get(claim_pk, keys.CLAIM)
+    except ClaimItem.DoesNotExist:
+        return []
+    return _visible(principal, [claim.account_id])
+
+
+@db.bound
+def search_names(principal: Principal, query: str, limit: int, cursor: str | None) -> db.Page[Account]:
+    """Accounts whose name has a word starting with ``query`` (folded): one query, one batch read."""
+    key = fold_name(query)
+    if not key:
+        return db.Page([], None)
+    hash_value = keys.name_shard(principal.org_id, key)
+    start = db.decode_cursor(cursor, hash_attribute="pk", hash_value=hash_value)
+    result = NameKeyItem.query(
+        hash_value, NameKeyItem.sk.startswith(key), limit=limit * NAME_PAGE_OVERFETCH, last_evaluated_key=start
+    )
+    ids = list(dict.fromkeys(row.account_id for row in result))
+    accounts = _visible(principal, ids)
+    return db.Page(accounts, db.encode_cursor(result.last_evaluated_key))
+
+
+def _visible(principal: Principal, account_ids: list[str]) -> list[Account]:
+    """Of these accounts, the ones the caller may see, in the given order (one batch read)."""
+    if not account_ids:
+        return []
+    wanted = [(keys.account(principal.org_id, a), keys.PROFILE) for a in account_ids]
+    if not principal.sees_whole_org:
+        wanted += [(keys.account(principal.org_id, a), keys.access(principal.user_id)) for a in account_ids]
+    found = db.batch_get(wanted)
+    profiles = {i.id: i for i in found if isinstance(i, AccountItem)}
+    access = {i.account_id for i in found if isinstance(i, AccessItem)}
+    visible = []
+    for account_id in account_ids:
+        profile = profiles.get(account_id)
+        if profile is None:
+            continue
+        if principal.sees_whole_org or profile.owner_id == principal.user_id or account_id in access:
+            visible.append(to_domain(profile))
+    return visible
+
+
+@db.bound
+def erase(account: Account) -> int:
+    """Delete the account and everything attached to it; returns how many items were removed."""
+    pk = keys.account(account.org_id, account.id)
+    doomed: list[tuple[str, str]] = []
+    for row in Item.query(pk, consistent_read=True):
+        doomed.append((row.pk, row.sk))
+        if isinstance(row, LinkItem):
+            doomed += [(child.pk, child.sk) for child in Item.query(row.target_pk, consistent_read=True)]
+    doomed += [(claim.pk, claim.sk) for claim in _claims(account).values()]
+    doomed += list(_name_keys(account).keys())
+    # Delete the profile last so a retried erasure can still find what is left.
+    profile = (pk, keys.PROFILE)
+    rest = [key for key in dict.fromkeys(doomed) if key != profile]
+    db.batch_write(deletes=rest)
+    db.batch_write(deletes=[profile])
+    return len(rest) + 1

@@ -1,0 +1,201 @@
+"""Low-level helpers every repository shares: binding, cursors, batch writes, transactions."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Callable, Generic, ParamSpec, TypeVar
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.config import get_settings
+from chalicelib.domain.errors import Conflict, MalformedRequest
+from chalicelib.persistence import models
+
+T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+BATCH_WRITE_SIZE = 25
+BATCH_GET_SIZE = 100
+MAX_BATCH_ATTEMPTS = 8
+
+
+def ready() -> None:
+    """Bind the models to the configured table (cheap; call at the top of each repository call)."""
+    settings = get_settings()
+    models.Item.Meta.region = settings.region
+    models.bind(settings.table_name)
+
+
+def bound(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorator for repository functions: make sure the models point at the right table."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        ready()
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def save_versioned(item: models.Item, *, conflict: str) -> None:
+    """One conditional PutItem (PynamoDB adds the version condition); a lost race is a Conflict."""
+    try:
+        item.save()
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict(conflict)
+        raise
+
+
+def connection() -> Connection:
+    ready()
+    return models.Item._get_connection().connection
+
+
+def client() -> Any:
+    """The botocore DynamoDB client PynamoDB already holds (reused across invocations)."""
+    return connection().client
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+# -- cursors --------------------------------------------------------------------------------
+
+def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    flat = {name: value["S"] for name, value in last_evaluated_key.items()}
+    return base64.urlsafe_b64encode(json.dumps(flat, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *, hash_attribute: str, hash_value: str) -> dict[str, Any] | None:
+    """The ExclusiveStartKey behind ``cursor``; it must belong to the partition being read."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        flat = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(flat, dict) or not all(isinstance(v, str) for v in flat.values()):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedRequest("The cursor is not one this API returned.", field="cursor")
+    if flat.get(hash_attribute) != hash_value or not {"pk", "sk"} <= flat.keys():
+        raise MalformedRequest("The cursor belongs to another list.", field="cursor")
+    return {name: {"S": value} for name, value in flat.items()}
+
+
+# -- batches --------------------------------------------------------------------------------
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _backoff(attempt: int) -> None:
+    # Full jitter: sleep a random time up to an exponentially growing cap (50 ms .. 3.2 s).
+    time.sleep(random.uniform(0, min(3.2, 0.05 * (2**attempt))))
+
+
+def batch_write(puts: Iterable[models.Item] = (), deletes: Iterable[tuple[str, str]] = ()) -> int:
+    """Write items in chunks of 25, retrying ``UnprocessedItems`` with backoff; returns calls made."""
+    table = get_settings().table_name
+    requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item.serialize()}} for item in puts]
+    requests += [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in deletes]
+    ddb = client()
+    calls = 0
+    for chunk in chunked(requests, BATCH_WRITE_SIZE):
+        pending: list[dict[str, Any]] = list(chunk)
+        for attempt in range(MAX_BATCH_ATTEMPTS):
+            calls += 1
+            response = ddb.batch_write_item(RequestItems={table: pending})
+            pending = response.get("UnprocessedItems", {}).get(table, [])
+            if not pending:
+                break
+            _backoff(attempt)
+        else:
+            raise RuntimeError(f"DynamoDB left {len(pending)} writes unprocessed after {MAX_BATCH_ATTEMPTS} tries")
+    return calls
+
+
+def batch_get(keys: Sequence[tuple[str, str]]) -> list[models.Item]:
+    """Fetch items by key in chunks of 100, retrying ``UnprocessedKeys`` with backoff."""
+    table = get_settings().table_name
+    ddb = client()
+    found: list[models.Item] = []
+    unique = list(dict.fromkeys(keys))
+    for chunk in chunked(unique, BATCH_GET_SIZE):
+        pending: dict[str, Any] = {
+            table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk], "ConsistentRead": True}
+        }
+        for attempt in range(MAX_BATCH_ATTEMPTS):
+            response = ddb.batch_get_item(RequestItems=pending)
+            found += [models.Item.from_raw_data(raw) for raw in response.get("Responses", {}).get(table, [])]
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            _backoff(attempt)
+        else:
+            raise RuntimeError("DynamoDB left keys unprocessed after repeated tries")
+    return found
+
+
+# -- transactions ---------------------------------------------------------------------------
+
+class Transaction:
+    """One ``TransactWriteItems`` call; each operation may say what its failed condition means."""
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self._tx = tx
+        self.conflicts: list[str | None] = []
+
+    def save(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
+        self._tx.save(item, condition=condition)
+        self.conflicts.append(conflict)
+
+    def delete(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
+        self._tx.delete(item, condition=condition, add_version_condition=False)
+        self.conflicts.append(conflict)
+
+    def update(
+        self, item: models.Item, actions: list[Any], condition: Any = None, *, conflict: str | None = None
+    ) -> None:
+        self._tx.update(item, actions=actions, condition=condition, add_version_condition=False)
+        self.conflicts.append(conflict)
+
+    def check(self, item: models.Item, condition: Any, *, conflict: str) -> None:
+        self._tx.condition_check(type(item), item.pk, item.sk, condition=condition)
+        self.conflicts.append(conflict)
+
+
+@contextmanager
+def transaction() -> Iterator[Transaction]:
+    """A TransactWrite whose failed conditions become ``Conflict`` with the operation's message."""
+    wrapper: Transaction | None = None
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            wrapper = Transaction(tx)
+            yield wrapper
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons or []
+        conflicts = wrapper.conflicts if wrapper else []
+        for index, reason in enumerate(reasons):
+            if reason is not None and reason.code == "ConditionalCheckFailed":
+                message = conflicts[index] if index < len(conflicts) else None
+                raise Conflict(message or "The record changed while you were editing it; reload and retry.")
+        if error.cause_response_code == "TransactionCanceledException":
+            raise Conflict("Another change to the same records was in progress; retry.")
+        raise

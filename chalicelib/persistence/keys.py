@@ -1,0 +1,75 @@
+"""Every key format of the single table, built in one place (see docs/data-model.md).
+
+The organisation id leads every partition key, so no query can cross tenants.
+"""
+
+from __future__ import annotations
+
+PROFILE = "#PROFILE"  # the entity's own item inside its partition
+CLAIM = "#CLAIM"  # a unique claim (e-mail, phone, coupon code ...)
+
+
+def org(org_id: str) -> str:
+    return f"ORG#{org_id}"
+
+
+def settings() -> str:
+    return "#SETTINGS"
+
+
+def account(org_id: str, account_id: str) -> str:
+    return f"ORG#{org_id}#ACC#{account_id}"
+
+
+def accounts_list(org_id: str) -> str:
+    """GSI1 partition: every account of the organisation, newest first."""
+    return f"ORG#{org_id}#ACCOUNTS"
+
+
+def owner_accounts(org_id: str, owner_id: str) -> str:
+    """GSI2 partition: accounts a rep owns, plus access links to accounts carrying their leads."""
+    return f"ORG#{org_id}#OWNER#{owner_id}#ACCOUNTS"
+
+
+def access(user_id: str) -> str:
+    """Sort key of an access link inside an account partition."""
+    return f"#ACCESS#{user_id}"
+
+
+def link(kind: str, entity_id: str) -> str:
+    """Sort key, in an account partition, of something attached to it (erased with it)."""
+    return f"#LINK#{kind}#{entity_id}"
+
+
+def timeline(at: str, kind: str, item_id: str) -> str:
+    """Sort key of a timeline entry in the account partition; ISO times sort chronologically."""
+    return f"TL#{at}#{kind}#{item_id}"
+
+
+TIMELINE_PREFIX = "TL#"
+
+
+def email_claim(org_id: str, email: str) -> str:
+    return f"ORG#{org_id}#EMAIL#{email}"
+
+
+def phone_claim(org_id: str, phone: str) -> str:
+    return f"ORG#{org_id}#PHONE#{phone}"
+
+
+def name_shard(org_id: str, search_key: str) -> str:
+    """Name-prefix index partition, sharded by the key's first character to spread writes."""
+    return f"ORG#{org_id}#NAME#{search_key[:1]}"
+
+
+def name_entry(search_key: str, account_id: str) -> str:
+    return f"{search_key}#{account_id}"
+
+
+def entity(org_id: str, kind: str, entity_id: str) -> str:
+    """Partition of a lead, order, import job, rep ... : ``ORG#o#LEAD#id``."""
+    return f"ORG#{org_id}#{kind}#{entity_id}"
+
+
+def sortable(created_at: str, entity_id: str) -> str:
+    return f"{created_at}#{entity_id}"

@@ -1,0 +1,151 @@
+"""PynamoDB models of the single table: one base model, one subclass per kind of item.
+
+Table names are bound from the settings on first use (``bind``), never at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.persistence import schema
+
+
+class _Gsi1(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = schema.GSI1
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class _Gsi2(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = schema.GSI2
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class _Gsi3(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = schema.GSI3
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    """Base of every item in the main table."""
+
+    class Meta:
+        table_name = "unbound"  # set by bind()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    gsi1 = _Gsi1()
+    gsi2 = _Gsi2()
+    gsi3 = _Gsi3()
+
+
+class AccountItem(Item, discriminator="account"):
+    id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    account_kind = UnicodeAttribute(default="person")
+    company = UnicodeAttribute(null=True)
+    title = UnicodeAttribute(null=True)
+    emails = ListAttribute(of=UnicodeAttribute, null=True)
+    phones = ListAttribute(of=UnicodeAttribute, null=True)
+    address = MapAttribute(null=True)  # type: ignore[var-annotated]
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    journey_stage = UnicodeAttribute(default="awareness")
+    risk = MapAttribute(null=True)  # type: ignore[var-annotated]
+    contact_opt_out = BooleanAttribute(default=False)
+    notes = UnicodeAttribute(null=True)
+    custom_fields = MapAttribute(null=True)  # type: ignore[var-annotated]
+    source = UnicodeAttribute(default="api")
+    referred_by_account_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class ClaimItem(Item, discriminator="claim"):
+    """A unique claim on an e-mail or phone inside one organisation; points at its account."""
+
+    account_id = UnicodeAttribute()
+
+
+class NameKeyItem(Item, discriminator="name_key"):
+    """One word-aligned suffix of an account's folded name, for prefix search."""
+
+    account_id = UnicodeAttribute()
+
+
+class AccessItem(Item, discriminator="access"):
+    """A rep may see this account because one of their leads (or orders) hangs off it."""
+
+    account_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    reasons = NumberAttribute(default=1)  # how many of the rep's records need the link
+
+
+class LinkItem(Item, discriminator="link"):
+    """Marks a partition (a lead, an order ...) attached to an account, so erasure can find it."""
+
+    target_pk = UnicodeAttribute()
+
+
+class SettingsItem(Item, discriminator="settings"):
+    org_id = UnicodeAttribute()
+    data = MapAttribute()  # type: ignore[var-annotated]
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class TimelineItem(Item, discriminator="timeline"):
+    """One entry of an account's merged, newest-first history (``sk = TL#<at>#<kind>#<id>``)."""
+
+    id = UnicodeAttribute()
+    entry_type = UnicodeAttribute()
+    at = UnicodeAttribute()
+    data = MapAttribute(null=True)  # type: ignore[var-annotated]
+
+
+_bound_to: str | None = None
+
+
+def bind(table_name: str) -> None:
+    """Point every model at the physical table (idempotent, cheap)."""
+    global _bound_to
+    if _bound_to != table_name:
+        Item.Meta.table_name = table_name
+        _bound_to = table_name

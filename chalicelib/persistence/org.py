@@ -1,0 +1,48 @@
+"""Organisation-wide records: settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.exceptions import PynamoDBException
+
+from chalicelib.domain.errors import Unavailable
+from chalicelib.domain.settings import OrgSettings, StoredSettings
+from chalicelib.persistence import db, keys
+from chalicelib.persistence.models import SettingsItem
+
+STALE = "The settings were changed by someone else; reload them and apply your change again."
+
+
+@db.bound
+def get_settings(org_id: str) -> StoredSettings:
+    """The organisation's settings, or the defaults if it never saved any (one GetItem)."""
+    try:
+        item = SettingsItem.get(keys.org(org_id), keys.settings())
+    except SettingsItem.DoesNotExist:
+        return StoredSettings(OrgSettings(), 0, None, None)
+    return StoredSettings(OrgSettings.model_validate(item.data.as_dict()), int(item.version), item.created_at, item.updated_at)
+
+
+@db.bound
+def save_settings(org_id: str, current: StoredSettings, settings: OrgSettings, now: datetime) -> StoredSettings:
+    item = SettingsItem(
+        keys.org(org_id),
+        keys.settings(),
+        org_id=org_id,
+        data=settings.model_dump(mode="json"),
+        created_at=current.created_at or now,
+        updated_at=now,
+    )
+    if current.version:
+        item.version = current.version
+    db.save_versioned(item, conflict=STALE)
+    return StoredSettings(settings, int(item.version), item.created_at, item.updated_at)
+
+
+@db.bound
+def ping() -> None:
+    try:
+        SettingsItem.count(keys.org("#health"), limit=1)
+    except PynamoDBException as error:
+        raise Unavailable(f"The store cannot be read: {error.msg}")

@@ -1,0 +1,81 @@
+"""Account use cases: create, read, change, list, search and erase customers."""
+
+from __future__ import annotations
+
+from chalicelib.config import now
+from chalicelib.domain.accounts import Account, AccountCreate, AccountPatch, apply_changes, new_account
+from chalicelib.domain.errors import Conflict, ValidationFailed
+from chalicelib.domain.normalize import looks_like_phone, normalize_email, normalize_phone
+from chalicelib.domain.principal import Principal
+from chalicelib.ids import new_id
+from chalicelib.persistence import accounts as store
+from chalicelib.persistence import keys
+from chalicelib.persistence import org as org_store
+from chalicelib.persistence.db import Page
+
+
+def _owner_for(principal: Principal, requested: str | None) -> str:
+    """A rep always owns what they create; managers and admins may assign it."""
+    if requested and requested != principal.user_id:
+        if not principal.sees_whole_org:
+            raise ValidationFailed.single("owner_id", "only a manager or admin may assign an account to someone else")
+        return requested
+    return principal.user_id
+
+
+def create_account(principal: Principal, data: AccountCreate) -> Account:
+    settings = org_store.get_settings(principal.org_id).settings
+    account = new_account(
+        account_id=new_id(),
+        org_id=principal.org_id,
+        owner_id=_owner_for(principal, data.owner_id),
+        data=data,
+        default_country=settings.default_country,
+        now=now(),
+    )
+    return store.create(account)
+
+
+def get_account(principal: Principal, account_id: str) -> Account:
+    return store.get(principal, account_id)
+
+
+def check_version(current: int, expected: int | None) -> None:
+    if expected is None:
+        raise ValidationFailed.single("version", "send the version you edited (in the body or as If-Match)")
+    if expected != current:
+        raise Conflict(
+            f"The record is at version {current}; your change was based on version {expected}.",
+            current_version=current,
+        )
+
+
+def update_account(principal: Principal, account_id: str, patch: AccountPatch) -> Account:
+    before = store.get(principal, account_id)
+    check_version(before.version, patch.version)
+    if "owner_id" in patch.model_fields_set and patch.owner_id != before.owner_id and not principal.sees_whole_org:
+        raise ValidationFailed.single("owner_id", "only a manager or admin may reassign an account")
+    settings = org_store.get_settings(principal.org_id).settings
+    after = apply_changes(before, patch, default_country=settings.default_country, now=now())
+    return store.update(before, after)
+
+
+def delete_account(principal: Principal, account_id: str) -> None:
+    account = store.get(principal, account_id)
+    store.erase(account)
+
+
+def list_accounts(principal: Principal, *, limit: int, cursor: str | None, query: str | None) -> Page[Account]:
+    if not query or not query.strip():
+        return store.list_page(principal, limit, cursor)
+    text = query.strip()
+    if "@" in text:
+        email = normalize_email(text)
+        found = store.find_by_claim(principal, keys.email_claim(principal.org_id, email)) if email else []
+        return Page(found, None)
+    if looks_like_phone(text):
+        country = org_store.get_settings(principal.org_id).settings.default_country
+        phone = normalize_phone(text, country)
+        found = store.find_by_claim(principal, keys.phone_claim(principal.org_id, phone)) if phone else []
+        return Page(found, None)
+    return store.search_names(principal, text, limit, cursor)

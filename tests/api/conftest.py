@@ -1,0 +1,118 @@
+"""API tests: the real Chalice app through chalice.test.Client against moto's DynamoDB."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.client
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib.auth import issue_local_token
+from chalicelib.config import get_settings
+from chalicelib.persistence.schema import MAIN, TABLES
+
+
+@pytest.fixture(autouse=True)
+def aws() -> Iterator[None]:
+    with mock_aws():
+        settings = get_settings()
+        ddb = boto3.client("dynamodb")
+        names = {MAIN: settings.table_name}
+        for table in TABLES:
+            name = names.get(table.logical_name, settings.idempotency_table_name)
+            ddb.create_table(**table.create_table_kwargs(name))
+        yield
+
+
+@dataclass
+class Api:
+    client: Client
+
+    def token(self, user: str = "rep-1", org: str = "org-a", role: str = "rep", ttl: int = 3600) -> str:
+        return issue_local_token(
+            secret=get_settings().jwt_secret, user_id=user, org_id=org, role=role,  # type: ignore[arg-type]
+            expires_at=int(time.time()) + ttl,
+        )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        user: str = "rep-1",
+        org: str = "org-a",
+        role: str = "rep",
+        headers: dict[str, str] | None = None,
+        raw: bytes | str | None = None,
+        auth: bool = True,
+    ) -> "Reply":
+        all_headers = {"Content-Type": "application/json"}
+        if auth:
+            all_headers["Authorization"] = f"Bearer {self.token(user, org, role)}"
+        all_headers.update(headers or {})
+        payload = raw if raw is not None else (json.dumps(body, ensure_ascii=False) if body is not None else None)
+        response = self.client.http.request(method, path, headers=all_headers, body=payload)
+        return Reply(response.status_code, dict(response.headers), response.body)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.raw) if self.raw else None
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+    def is_problem(self, status: int) -> bool:
+        body = self.json
+        return (
+            self.status == status
+            and (self.header("content-type") or "").startswith("application/problem+json")
+            and body["status"] == status
+            and {"type", "title", "detail"} <= body.keys()
+        )
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    from app import app
+
+    with Client(app, stage_name="local") as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def ddb_calls() -> Iterator[Callable[[], list[str]]]:
+    """Counts DynamoDB API calls made by any botocore client (PynamoDB's and Powertools')."""
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: Any) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls.append(operation)
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+
+    def snapshot() -> list[str]:
+        taken = list(calls)
+        calls.clear()
+        return taken
+
+    try:
+        yield snapshot
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]

@@ -1,0 +1,26 @@
+"""Test setup. Anything the app reads at import time must be set before it is imported."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "TAWASUL_STAGE": "test",
+        "TAWASUL_TABLE": "tawasul-test",
+        "TAWASUL_IDEMPOTENCY_TABLE": "tawasul-test-idempotency",
+        "TAWASUL_JWT_SECRET": "test-secret-that-is-long-enough-for-hs256",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+for variable in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL")] + ["AWS_PROFILE", "TAWASUL_NOW"]:
+    os.environ.pop(variable, None)
