@@ -39,14 +39,21 @@ def observe(event: Any, get_response: Any) -> Response:
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     if response.status_code >= 400 and problems.PROBLEM_JSON not in content_type:
         detail = response.body.get("Message") if isinstance(response.body, dict) else None
-        response = problems.from_status(response.status_code, detail or "The request failed.", {
-            k: v for k, v in headers.items() if k.lower() != "content-type"
-        })
+        response = problems.from_status(
+            response.status_code,
+            detail or "The request failed.",
+            {k: v for k, v in headers.items() if k.lower() != "content-type"},
+        )
     response.headers["X-Correlation-Id"] = correlation_id
     elapsed_ms = (time.perf_counter() - started) * 1000
     logger.info(
         "request",
-        extra={"method": event.method, "path": event.path, "status": response.status_code, "duration_ms": round(elapsed_ms, 1)},
+        extra={
+            "method": event.method,
+            "path": event.path,
+            "status": response.status_code,
+            "duration_ms": round(elapsed_ms, 1),
+        },
     )
     metrics.add_metric(name="Requests", unit="Count", value=1)
     metrics.add_metric(name="Latency", unit="Milliseconds", value=elapsed_ms)

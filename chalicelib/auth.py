@@ -36,7 +36,7 @@ def principal_from_header(authorization: str | None, settings: Settings) -> Prin
 
 
 def verify(token: str, settings: Settings) -> dict[str, Any]:
-    options = {"require": ["exp", "sub"]}
+    options: Any = {"require": ["exp", "sub"]}
     try:
         if settings.cognito_user_pool_id:
             region = settings.cognito_user_pool_id.split("_", 1)[0]
@@ -76,8 +76,6 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     return Principal(user_id=user_id, org_id=org_id, role=role)
 
 
-def issue_local_token(
-    *, secret: str, user_id: str, org_id: str, role: Role, expires_at: int
-) -> str:
+def issue_local_token(*, secret: str, user_id: str, org_id: str, role: Role, expires_at: int) -> str:
     """An HS256 token as the local stack and tests use; never used with Cognito."""
     return jwt.encode({"sub": user_id, "org": org_id, "role": role, "exp": expires_at}, secret, algorithm="HS256")

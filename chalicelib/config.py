@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 LOCAL_STAGES = frozenset({"local", "test"})
 DEFAULT_JWT_SECRET = "local-dev-secret"
@@ -54,4 +54,4 @@ def now() -> datetime:
         from chalicelib.domain.timeutil import parse_rfc3339
 
         return parse_rfc3339(settings.fixed_now)
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

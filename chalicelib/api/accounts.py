@@ -16,7 +16,9 @@ bp = Blueprint(__name__)
 TAGS = ["accounts"]
 
 
-@endpoint(bp, "/accounts", "POST", summary="Create an account", tags=TAGS, body=AccountCreate, response=AccountOut, status=201)
+@endpoint(
+    bp, "/accounts", "POST", summary="Create an account", tags=TAGS, body=AccountCreate, response=AccountOut, status=201
+)
 def create_account(call: Call) -> Result:
     account = accounts.create_account(call.principal, call.body)
     return Result(account_out(account), 201, {"Location": f"/accounts/{account.id}"})
@@ -43,8 +45,14 @@ def get_account(call: Call) -> AccountOut:
 
 
 @endpoint(
-    bp, "/accounts/{account_id}", "PATCH", summary="Change an account (send the version you edited)",
-    tags=TAGS, body=AccountPatch, response=AccountOut, errors=[409],
+    bp,
+    "/accounts/{account_id}",
+    "PATCH",
+    summary="Change an account (send the version you edited)",
+    tags=TAGS,
+    body=AccountPatch,
+    response=AccountOut,
+    errors=[409],
 )
 def patch_account(call: Call) -> AccountOut:
     patch: AccountPatch = call.body
@@ -53,8 +61,12 @@ def patch_account(call: Call) -> AccountOut:
 
 
 @endpoint(
-    bp, "/accounts/{account_id}", "DELETE", summary="Erase an account and everything attached to it",
-    tags=TAGS, status=204,
+    bp,
+    "/accounts/{account_id}",
+    "DELETE",
+    summary="Erase an account and everything attached to it",
+    tags=TAGS,
+    status=204,
 )
 def delete_account(call: Call) -> Result:
     accounts.delete_account(call.principal, call.path["account_id"])

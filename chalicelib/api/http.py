@@ -101,7 +101,7 @@ class Call:
             return None
         text = header.strip().removeprefix("W/").strip('"')
         if not text.isdigit():
-            raise ValidationFailed.single("If-Match", "must carry the integer version, e.g. \"3\"")
+            raise ValidationFailed.single("If-Match", 'must carry the integer version, e.g. "3"')
         return int(text)
 
 
@@ -195,7 +195,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
 def _raw_body(request: Any) -> bytes:
     try:
         raw = request.raw_body
-    except Exception:  # Chalice raises on a body it cannot decode (bad base64)
+    except Exception:  # noqa: BLE001  Chalice raises bare errors on a body it cannot decode
         raise MalformedRequest("The request body could not be read.")
     return raw or b""
 

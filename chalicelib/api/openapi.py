@@ -38,7 +38,9 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         for name in re.findall(r"{(\w+)}", spec.path)
     ]
     for q in (*spec.query, *(LIST_PARAMS if spec.paginated else ())):
-        params.append({"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": q.schema})
+        params.append(
+            {"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": q.schema}
+        )
     if spec.method == "POST" and not spec.public:
         params.append(
             {

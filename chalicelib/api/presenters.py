@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from chalicelib.api.schemas import AccountOut, SettingsOut
 from chalicelib.domain.accounts import Account, Risk
-from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.domain.settings import StoredSettings
+from chalicelib.domain.timeutil import format_rfc3339
 
 
 def account_out(account: Account) -> AccountOut:

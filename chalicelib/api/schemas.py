@@ -59,4 +59,3 @@ class Problem(BaseModel):
     detail: str
     errors: list[dict[str, str]] | None = None
     current_version: int | None = None
-

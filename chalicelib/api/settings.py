@@ -13,14 +13,22 @@ bp = Blueprint(__name__)
 TAGS = ["settings"]
 
 
-@endpoint(bp, "/settings", summary="The organisation's settings (defaults until changed)", tags=TAGS, response=SettingsOut)
+@endpoint(
+    bp, "/settings", summary="The organisation's settings (defaults until changed)", tags=TAGS, response=SettingsOut
+)
 def get_settings(call: Call) -> SettingsOut:
     return settings_out(settings.read_settings(call.principal))
 
 
 @endpoint(
-    bp, "/settings", "PUT", summary="Change any subset of the settings (admin only)", tags=TAGS,
-    body=JSON_BODY, response=SettingsOut, errors=[403, 409],
+    bp,
+    "/settings",
+    "PUT",
+    summary="Change any subset of the settings (admin only)",
+    tags=TAGS,
+    body=JSON_BODY,
+    response=SettingsOut,
+    errors=[403, 409],
 )
 def put_settings(call: Call) -> SettingsOut:
     return settings_out(settings.change_settings(call.principal, call.body))

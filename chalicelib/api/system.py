@@ -12,7 +12,15 @@ from chalicelib.services import system
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/health", summary="The service and its store are reachable", tags=["system"], public=True, response=Health, errors=[503])
+@endpoint(
+    bp,
+    "/health",
+    summary="The service and its store are reachable",
+    tags=["system"],
+    public=True,
+    response=Health,
+    errors=[503],
+)
 def health(call: Call) -> Health:
     system.check_store()
     return Health(status="ok")

@@ -41,7 +41,7 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
     @classmethod
-    def single(cls, field: str, message: str) -> "ValidationFailed":
+    def single(cls, field: str, message: str) -> ValidationFailed:
         return cls([FieldError(field, message)], detail=f"{field}: {message}")
 
 

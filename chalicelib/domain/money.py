@@ -20,7 +20,7 @@ class Money(BaseModel):
         try:
             amount = Decimal(str(value).strip())
         except InvalidOperation:
-            raise ValueError("must be a decimal number written as a string, such as \"199.00\"")
+            raise ValueError('must be a decimal number written as a string, such as "199.00"')
         if not amount.is_finite() or amount < 0:
             raise ValueError("must be a finite, non-negative amount")
         return str(amount.quantize(Decimal("0.01")))

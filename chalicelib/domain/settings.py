@@ -30,7 +30,7 @@ class ConfirmationLadder(Strict):
     cancel_after_minutes: PositiveMinutes = 2880
 
     @model_validator(mode="after")
-    def _ascending(self) -> "ConfirmationLadder":
+    def _ascending(self) -> ConfirmationLadder:
         steps = [
             self.sms_after_minutes,
             self.whatsapp_after_minutes,
@@ -131,7 +131,6 @@ def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
         else:
             out[key] = value
     return out
-
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,10 @@ def to_domain(item: AccountItem) -> Account:
         kind=item.account_kind,  # type: ignore[arg-type]
         company=item.company or "",
         title=item.title or "",
-        emails=list(item.emails or []),
-        phones=list(item.phones or []),
+        emails=[str(v) for v in item.emails or []],
+        phones=[str(v) for v in item.phones or []],
         address=_plain(item.address),
-        tags=list(item.tags or []),
+        tags=[str(v) for v in item.tags or []],
         journey_stage=item.journey_stage,  # type: ignore[arg-type]
         risk=_plain(item.risk) or {"level": "low", "reasons": []},
         contact_opt_out=bool(item.contact_opt_out),

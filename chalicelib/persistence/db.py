@@ -6,11 +6,11 @@ import base64
 import json
 import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -32,7 +32,7 @@ MAX_BATCH_ATTEMPTS = 8
 def ready() -> None:
     """Bind the models to the configured table (cheap; call at the top of each repository call)."""
     settings = get_settings()
-    models.Item.Meta.region = settings.region
+    models.Item.Meta.region = settings.region  # type: ignore[attr-defined]
     models.bind(settings.table_name)
 
 
@@ -75,6 +75,7 @@ class Page(Generic[T]):
 
 # -- cursors --------------------------------------------------------------------------------
 
+
 def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
     if not last_evaluated_key:
         return None
@@ -99,6 +100,7 @@ def decode_cursor(cursor: str | None, *, hash_attribute: str, hash_value: str) -
 
 
 # -- batches --------------------------------------------------------------------------------
+
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
@@ -154,6 +156,7 @@ def batch_get(keys: Sequence[tuple[str, str]]) -> list[models.Item]:
 
 
 # -- transactions ---------------------------------------------------------------------------
+
 
 class Transaction:
     """One ``TransactWriteItems`` call; each operation may say what its failed condition means."""

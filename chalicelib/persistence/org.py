@@ -21,7 +21,9 @@ def get_settings(org_id: str) -> StoredSettings:
         item = SettingsItem.get(keys.org(org_id), keys.settings())
     except SettingsItem.DoesNotExist:
         return StoredSettings(OrgSettings(), 0, None, None)
-    return StoredSettings(OrgSettings.model_validate(item.data.as_dict()), int(item.version), item.created_at, item.updated_at)
+    return StoredSettings(
+        OrgSettings.model_validate(item.data.as_dict()), int(item.version), item.created_at, item.updated_at
+    )
 
 
 @db.bound

@@ -9,10 +9,9 @@ from pydantic import ValidationError
 from chalicelib.config import now
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.principal import Principal
-from chalicelib.domain.settings import merge_settings
+from chalicelib.domain.settings import StoredSettings, merge_settings
 from chalicelib.domain.validation import from_pydantic
 from chalicelib.persistence import org as store
-from chalicelib.domain.settings import StoredSettings
 
 
 def read_settings(principal: Principal) -> StoredSettings:

@@ -37,7 +37,10 @@ class Api:
 
     def token(self, user: str = "rep-1", org: str = "org-a", role: str = "rep", ttl: int = 3600) -> str:
         return issue_local_token(
-            secret=get_settings().jwt_secret, user_id=user, org_id=org, role=role,  # type: ignore[arg-type]
+            secret=get_settings().jwt_secret,
+            user_id=user,
+            org_id=org,
+            role=role,  # type: ignore[arg-type]
             expires_at=int(time.time()) + ttl,
         )
 
@@ -53,7 +56,7 @@ class Api:
         headers: dict[str, str] | None = None,
         raw: bytes | str | None = None,
         auth: bool = True,
-    ) -> "Reply":
+    ) -> Reply:
         all_headers = {"Content-Type": "application/json"}
         if auth:
             all_headers["Authorization"] = f"Bearer {self.token(user, org, role)}"

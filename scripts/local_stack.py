@@ -1,0 +1,163 @@
+"""The local stack: moto server as DynamoDB/S3/SES/SNS/SQS, the tables, and `chalice local`.
+
+    python -m scripts.local_stack run   [--host 127.0.0.1] [--port 8000] [--moto-port 5000]
+    python -m scripts.local_stack jobs  # run every scheduled job once against the running stack
+
+If ``AWS_ENDPOINT_URL`` is already set (another DynamoDB-compatible server, or real AWS when set
+to nothing and credentials exist) moto is not started. Everything runs in this one process, so
+Ctrl-C (or SIGTERM) stops all of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "TAWASUL_STAGE": "local",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+log = logging.getLogger("tawasul.local")
+
+
+def _prepare_env(moto_port: int) -> None:
+    for key, value in LOCAL_ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("AWS_ENDPOINT_URL", f"http://127.0.0.1:{moto_port}")
+
+
+def start_moto(host: str, port: int) -> Any:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    return server
+
+
+def provision() -> None:
+    """Create the tables (and buckets) from the one schema definition; existing ones are kept."""
+    import boto3
+
+    from chalicelib.config import get_settings
+    from chalicelib.persistence.schema import MAIN, TABLES
+
+    settings = get_settings()
+    ddb = boto3.client("dynamodb")
+    existing = set(ddb.list_tables()["TableNames"])
+    for table in TABLES:
+        name = settings.table_name if table.logical_name == MAIN else settings.idempotency_table_name
+        if name not in existing:
+            ddb.create_table(**table.create_table_kwargs(name))
+            if table.ttl_attribute:
+                ddb.update_time_to_live(
+                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
+                )
+            log.info("created table %s", name)
+    s3 = boto3.client("s3")
+    buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if settings.uploads_bucket not in buckets:
+        s3.create_bucket(Bucket=settings.uploads_bucket)
+
+
+def run_jobs_once() -> dict[str, Any]:
+    from app import app  # noqa: F401  (registers the jobs)
+    from chalicelib.jobs import JOBS
+
+    results = {}
+    for name, job in JOBS.items():
+        results[name] = job.run()
+        log.info("job %s: %s", name, results[name])
+    return results
+
+
+def _job_loop(stop: threading.Event) -> None:
+    """Run each job on its rate, as EventBridge schedules would in the cloud."""
+    from chalicelib.jobs import JOBS
+
+    last: dict[str, float] = {}
+    while not stop.wait(5):
+        for name, job in JOBS.items():
+            if time.monotonic() - last.get(name, 0.0) >= job.rate_minutes * 60:
+                last[name] = time.monotonic()
+                try:
+                    job.run()
+                except Exception:  # a failing job must not stop the server; it is logged
+                    log.exception("job %s failed", name)
+
+
+def serve(host: str, port: int, moto_port: int) -> None:
+    moto = None
+    if "AWS_ENDPOINT_URL" not in os.environ:
+        moto = start_moto("127.0.0.1", moto_port)
+        log.info("moto server (DynamoDB, S3, SES, SNS, SQS) on http://127.0.0.1:%d", moto_port)
+    _prepare_env(moto_port)
+
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import create_local_server
+
+    factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
+    config = factory.create_config_obj(chalice_stage_name="local")
+    os.environ.update(config.environment_variables)
+    provision()
+    server = create_local_server(config.chalice_app, config, host, port)
+    stop = threading.Event()
+    threading.Thread(target=_job_loop, args=(stop,), daemon=True, name="jobs").start()
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    log.info("Tawasul API on http://%s:%d (Ctrl-C stops everything)", host, port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.shutdown()
+        if moto is not None:
+            moto.stop()
+        log.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "jobs", "provision"])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    sys.path.insert(0, str(ROOT))
+    if args.command == "run":
+        serve(args.host, args.port, args.moto_port)
+    else:
+        _prepare_env(args.moto_port)
+        from chalice.cli.factory import CLIFactory
+
+        config = CLIFactory(project_dir=str(ROOT), environ=os.environ).create_config_obj(chalice_stage_name="local")
+        os.environ.update(config.environment_variables)
+        if args.command == "provision":
+            provision()
+        else:
+            run_jobs_once()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
