@@ -73,3 +73,25 @@ def entity(org_id: str, kind: str, entity_id: str) -> str:
 
 def sortable(created_at: str, entity_id: str) -> str:
     return f"{created_at}#{entity_id}"
+
+
+LEAD = "LEAD"
+
+
+def lead(org_id: str, lead_id: str) -> str:
+    return entity(org_id, LEAD, lead_id)
+
+
+def leads_list(org_id: str) -> str:
+    """GSI1 partition: every lead of the organisation."""
+    return f"ORG#{org_id}#LEADS"
+
+
+def owner_leads(org_id: str, owner_id: str) -> str:
+    """GSI2 partition: the leads one rep owns."""
+    return f"ORG#{org_id}#OWNER#{owner_id}#LEADS"
+
+
+def leads_by_state(org_id: str, status: str, stage: str) -> str:
+    """GSI3 partition: the leads in one status and stage."""
+    return f"ORG#{org_id}#LEADS#{status}#{stage}"

@@ -149,3 +149,26 @@ def bind(table_name: str) -> None:
     if _bound_to != table_name:
         Item.Meta.table_name = table_name
         _bound_to = table_name
+
+
+class LeadItem(Item, discriminator="lead"):
+    id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    status = UnicodeAttribute()
+    value = MapAttribute(null=True)  # type: ignore[var-annotated]
+    source = UnicodeAttribute(null=True)
+    lost_reason = UnicodeAttribute(null=True)
+    lost_after_objection_id = UnicodeAttribute(null=True)
+    referred_by_account_id = UnicodeAttribute(null=True)
+    referral_request_id = UnicodeAttribute(null=True)
+    stage_entered_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    custom_fields = MapAttribute(null=True)  # type: ignore[var-annotated]
+    extra = MapAttribute(null=True)  # type: ignore[var-annotated]
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
