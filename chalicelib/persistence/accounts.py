@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.normalize import fold_name, name_search_keys
@@ -57,10 +55,6 @@ def _to_item(account: Account) -> AccountItem:
     return item
 
 
-def _plain(value: Any) -> Any:
-    return value.as_dict() if hasattr(value, "as_dict") else (value or {})
-
-
 def to_domain(item: AccountItem) -> Account:
     return Account(
         id=item.id,
@@ -75,13 +69,13 @@ def to_domain(item: AccountItem) -> Account:
         title=item.title or "",
         emails=[str(v) for v in item.emails or []],
         phones=[str(v) for v in item.phones or []],
-        address=_plain(item.address),
+        address=db.plain(item.address),
         tags=[str(v) for v in item.tags or []],
         journey_stage=item.journey_stage,  # type: ignore[arg-type]
-        risk=_plain(item.risk) or {"level": "low", "reasons": []},
+        risk=db.plain(item.risk) or {"level": "low", "reasons": []},
         contact_opt_out=bool(item.contact_opt_out),
         notes=item.notes or "",
-        custom_fields=_plain(item.custom_fields),
+        custom_fields=db.plain(item.custom_fields),
         source=item.source,
         referred_by_account_id=item.referred_by_account_id,
     )

@@ -67,6 +67,11 @@ def client() -> Any:
     return connection().client
 
 
+def plain(value: Any) -> Any:
+    """A raw MapAttribute as a plain dict (PynamoDB returns MapAttribute objects)."""
+    return value.as_dict() if hasattr(value, "as_dict") else (value or {})
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.domain.pipeline import Lead
-from chalicelib.persistence import keys
-from chalicelib.persistence.accounts import _plain
+from chalicelib.persistence import db, keys
 from chalicelib.persistence.models import AccessItem, Item, LeadItem, LinkItem
 
 
@@ -55,7 +54,7 @@ def to_domain(item: LeadItem) -> Lead:
         updated_at=item.updated_at,
         stage=item.stage,  # type: ignore[arg-type]
         status=item.status,  # type: ignore[arg-type]
-        value=_plain(item.value) or None,
+        value=db.plain(item.value) or None,
         source=item.source or "",
         lost_reason=item.lost_reason or "",
         lost_after_objection_id=item.lost_after_objection_id,
@@ -63,8 +62,8 @@ def to_domain(item: LeadItem) -> Lead:
         referral_request_id=item.referral_request_id,
         stage_entered_at=item.stage_entered_at,
         closed_at=item.closed_at,
-        custom_fields=_plain(item.custom_fields),
-        extra=_plain(item.extra),
+        custom_fields=db.plain(item.custom_fields),
+        extra=db.plain(item.extra),
         version=int(item.version or 0),
     )
 
