@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Chalice, Response
 
-from chalicelib.api import accounts, problems, settings, system
+from chalicelib.api import accounts, leads, problems, reps, settings, system, timeline
 from chalicelib.ids import new_id
 from chalicelib.observability import logger, metrics, tracer
 
@@ -19,6 +19,9 @@ app.api.binary_types.extend(["text/csv", "application/csv", "application/octet-s
 app.register_blueprint(system.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(settings.bp)
+app.register_blueprint(leads.bp)
+app.register_blueprint(timeline.bp)
+app.register_blueprint(reps.bp)
 
 
 @app.middleware("http")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import InvalidTransition, ValidationFailed
+from chalicelib.domain.money import Money
 
 Stage = Literal["prospecting", "approach", "presentation", "objections", "closing", "follow_up"]
 Status = Literal["open", "won", "lost"]
@@ -24,6 +27,7 @@ class StageMove:
     by: str
     at: datetime
     note: str = ""
+    status: Status = "open"  # the lead's status after this entry (``lost`` entries keep the stage)
 
 
 @dataclass
@@ -73,3 +77,143 @@ def check_move(lead: Lead, to_stage: str) -> Stage:
 
 def status_after(target: Stage) -> Status:
     return "won" if target == "follow_up" else "open"
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+LeadSource = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9_]*$")]
+Note = Annotated[str, Field(max_length=2000)]
+
+
+class LeadFields(BaseModel):
+    """What a client may set on a lead directly (stage and status change only through moves)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    value: Money | None = None
+    source: LeadSource | None = None
+    owner_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    custom_fields: Annotated[dict[str, str] | None, Field(max_length=100)] = None
+    assign_even_if_unavailable: bool = Field(
+        default=False, description="assign the lead to a rep even though they paused taking new leads"
+    )
+
+
+class LeadCreate(LeadFields):
+    account_id: Annotated[str, Field(min_length=1, max_length=64)]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    note: Note = ""
+
+
+class LeadPatch(LeadFields):
+    version: int | None = None
+
+
+class StageMoveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Annotated[str, Field(min_length=1, max_length=40, description=f"one of {', '.join(STAGES)}")]
+    note: Note = ""
+    version: int | None = Field(default=None, description="optional: the version the move is based on")
+
+
+class LostRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    objection_id: Annotated[str | None, Field(min_length=1, max_length=64)] = Field(
+        default=None, description="the objection that lost the lead; defaults to the lead's latest objection"
+    )
+    version: int | None = None
+
+
+# -- rules ------------------------------------------------------------------------------------
+
+
+def new_lead(
+    *, lead_id: str, org_id: str, owner_id: str, data: LeadCreate, by: str, now: datetime
+) -> tuple[Lead, StageMove]:
+    """A new lead in ``prospecting`` and the first entry of its stage history."""
+    title = data.title.strip()
+    if not title:
+        raise ValidationFailed.single("title", "must not be blank")
+    lead = Lead(
+        id=lead_id,
+        org_id=org_id,
+        account_id=data.account_id,
+        title=title,
+        owner_id=owner_id,
+        created_at=now,
+        updated_at=now,
+        value=data.value.model_dump() if data.value else None,
+        source=data.source or "api",
+        custom_fields=data.custom_fields or {},
+        stage_entered_at=now,
+    )
+    return lead, StageMove(None, "prospecting", by, now, data.note.strip(), "open")
+
+
+def apply_patch(lead: Lead, patch: LeadPatch, now: datetime) -> Lead:
+    sent = patch.model_fields_set - {"version", "assign_even_if_unavailable"}
+    updated = replace(lead, updated_at=now)
+    for name in sent:
+        value = getattr(patch, name)
+        if value is None and name != "value":
+            raise ValidationFailed.single(name, "must not be null")
+    if "title" in sent:
+        if not (patch.title or "").strip():
+            raise ValidationFailed.single("title", "must not be blank")
+        updated.title = (patch.title or "").strip()
+    if "value" in sent:
+        updated.value = patch.value.model_dump() if patch.value else None
+    if "source" in sent:
+        updated.source = patch.source or ""
+    if "owner_id" in sent:
+        updated.owner_id = patch.owner_id or lead.owner_id
+    if "custom_fields" in sent:
+        updated.custom_fields = patch.custom_fields or {}
+    return updated
+
+
+def move(lead: Lead, to_stage: str, *, by: str, now: datetime, note: str = "") -> tuple[Lead, StageMove]:
+    """The lead after a legal move, and the history entry that records it."""
+    target = check_move(lead, to_stage)
+    status = status_after(target)
+    moved = replace(lead, stage=target, status=status, stage_entered_at=now, updated_at=now)
+    if status == "won":
+        moved.closed_at = now
+    return moved, StageMove(lead.stage, target, by, now, note.strip(), status)
+
+
+def mark_lost(lead: Lead, *, reason: str, objection_id: str | None, by: str, now: datetime) -> tuple[Lead, StageMove]:
+    """An open lead lost from the step it is in; the reason is required."""
+    if not reason.strip():
+        raise ValidationFailed.single("reason", "a lost lead needs a reason")
+    if lead.status != "open":
+        raise InvalidTransition(f"The lead is already {lead.status}; a closed lead does not move.")
+    lost = replace(
+        lead,
+        status="lost",
+        lost_reason=reason.strip(),
+        lost_after_objection_id=objection_id,
+        closed_at=now,
+        updated_at=now,
+    )
+    return lost, StageMove(lead.stage, lead.stage, by, now, reason.strip(), "lost")
+
+
+def stage_durations(history: list[StageMove], lead: Lead, now: datetime) -> dict[str, int]:
+    """Whole seconds spent in each step, from the history; the current step counts until the lead
+    was lost (a lost lead's clock stops) or until ``now`` (open leads, and won leads in follow_up)."""
+    durations: dict[str, int] = {}
+    entries = sorted(history, key=lambda m: m.at)
+    for index, entry in enumerate(entries):
+        if entry.status == "lost":
+            break
+        following = entries[index + 1].at if index + 1 < len(entries) else None
+        if following is None:
+            following = lead.closed_at if lead.status == "lost" and lead.closed_at else now
+        seconds = max(0, int((following - entry.at).total_seconds()))
+        durations[entry.to_stage] = durations.get(entry.to_stage, 0) + seconds
+    return durations

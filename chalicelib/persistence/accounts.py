@@ -108,14 +108,20 @@ def _claim_conflict(pk: str) -> str:
 @db.bound
 def create(account: Account) -> Account:
     """One transaction: the profile, a unique claim per e-mail/phone, the name-search keys."""
-    item = _to_item(account)
     with db.transaction() as tx:
-        tx.save(item, AccountItem.pk.does_not_exist(), conflict="This account already exists.")
-        for pk, claim in _claims(account).items():
-            tx.save(claim, ClaimItem.pk.does_not_exist(), conflict=_claim_conflict(pk))
-        for entry in _name_keys(account).values():
-            tx.save(entry)
+        item = add_creation(tx, account)
     return to_domain(item)
+
+
+def add_creation(tx: db.Transaction, account: Account) -> AccountItem:
+    """Add a new account's items to a transaction (also used when a referral creates one)."""
+    item = _to_item(account)
+    tx.save(item, AccountItem.pk.does_not_exist(), conflict="This account already exists.")
+    for pk, claim in _claims(account).items():
+        tx.save(claim, ClaimItem.pk.does_not_exist(), conflict=_claim_conflict(pk))
+    for entry in _name_keys(account).values():
+        tx.save(entry)
+    return item
 
 
 @db.bound

@@ -5,6 +5,8 @@ The organisation id leads every partition key, so no query can cross tenants.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 PROFILE = "#PROFILE"  # the entity's own item inside its partition
 CLAIM = "#CLAIM"  # a unique claim (e-mail, phone, coupon code ...)
 
@@ -95,3 +97,62 @@ def owner_leads(org_id: str, owner_id: str) -> str:
 def leads_by_state(org_id: str, status: str, stage: str) -> str:
     """GSI3 partition: the leads in one status and stage."""
     return f"ORG#{org_id}#LEADS#{status}#{stage}"
+
+
+def moment(at: datetime) -> str:
+    """A fixed-width UTC time for sort keys (microseconds always present, so strings sort like
+    times; ``isoformat`` drops a zero fraction, which would sort ``…00Z`` after ``…00.5Z``)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+HISTORY_PREFIX = "HIST#"
+OBJECTION_PREFIX = "OBJ#"
+REFERRAL_PREFIX = "REF#"
+# A lead's own item, its stage history and its objections sort together ("#PROFILE" < "HIST#…"
+# < "OBJ#…" < "REF#…"), so one Query between these bounds reads a lead with both.
+LEAD_READ_FROM = PROFILE
+LEAD_READ_TO = "OBJ$"
+
+
+def stage_move(at: datetime, seq: int) -> str:
+    """Sort key of a stage-history entry; ``seq`` is the lead's version after the move, unique
+    per lead, so two moves in the same microsecond still get distinct keys."""
+    return f"{HISTORY_PREFIX}{moment(at)}#{seq:08d}"
+
+
+def objection(objection_id: str) -> str:
+    return f"{OBJECTION_PREFIX}{objection_id}"
+
+
+def objections_list(org_id: str) -> str:
+    """GSI1 partition: every objection of the organisation (the objections report)."""
+    return f"ORG#{org_id}#OBJECTIONS"
+
+
+def referral_request(request_id: str) -> str:
+    return f"{REFERRAL_PREFIX}{request_id}"
+
+
+def referral_request_lookup(org_id: str, request_id: str) -> str:
+    """GSI3 partition that finds a referral request by id (``PATCH /referral-requests/{rid}``)."""
+    return f"ORG#{org_id}#REFREQ#{request_id}"
+
+
+REFERRAL_LOOKUP_SK = "REF"
+
+
+def inquiries(org_id: str, at: datetime) -> str:
+    """GSI1 partition of one month's inbound interactions (the contact-success report)."""
+    return f"ORG#{org_id}#INQUIRIES#{at.astimezone(UTC).strftime('%Y-%m')}"
+
+
+REP = "REP"
+
+
+def rep(org_id: str, user_id: str) -> str:
+    return entity(org_id, REP, user_id)
+
+
+def reps_list(org_id: str) -> str:
+    """GSI1 partition: every rep profile of the organisation."""
+    return f"ORG#{org_id}#REPS"

@@ -138,6 +138,10 @@ class TimelineItem(Item, discriminator="timeline"):
     entry_type = UnicodeAttribute()
     at = UnicodeAttribute()
     data = MapAttribute(null=True)  # type: ignore[var-annotated]
+    account_id = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(null=True)  # what the entry records: interaction, lead, order ...
+    lead_id = UnicodeAttribute(null=True)
+    version = VersionAttribute()
 
 
 _bound_to: str | None = None
@@ -169,6 +173,63 @@ class LeadItem(Item, discriminator="lead"):
     closed_at = UTCDateTimeAttribute(null=True)
     custom_fields = MapAttribute(null=True)  # type: ignore[var-annotated]
     extra = MapAttribute(null=True)  # type: ignore[var-annotated]
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class StageMoveItem(Item, discriminator="stage_move"):
+    """One entry of a lead's stage history (``sk = HIST#<at>#<seq>``); written once, never changed."""
+
+    lead_id = UnicodeAttribute()
+    from_stage = UnicodeAttribute(null=True)
+    to_stage = UnicodeAttribute()
+    status = UnicodeAttribute()
+    by = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    note = UnicodeAttribute(null=True)
+
+
+class ObjectionItem(Item, discriminator="objection"):
+    id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    lead_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    category = UnicodeAttribute()
+    text = UnicodeAttribute()
+    raised_by = UnicodeAttribute()
+    counter_offer = MapAttribute(null=True)  # type: ignore[var-annotated]
+    response = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    resolved_at = UTCDateTimeAttribute(null=True)
+    preceded_loss = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class ReferralRequestItem(Item, discriminator="referral_request"):
+    id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    lead_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    asked_by = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    referred_lead_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class RepItem(Item, discriminator="rep"):
+    user_id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    working_hours = MapAttribute(null=True)  # type: ignore[var-annotated]
+    available = BooleanAttribute(default=True)
+    weekly_goals = MapAttribute(null=True)  # type: ignore[var-annotated]
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

@@ -1,0 +1,77 @@
+"""Referral requests: asking a won customer for referrals, and the prospects they name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.accounts import AccountCreate
+from chalicelib.domain.errors import InvalidTransition
+from chalicelib.domain.interactions import Channel
+from chalicelib.domain.money import Money
+
+ReferralStatus = Literal["requested", "received", "declined"]
+MAX_REFERRALS_PER_REQUEST = 50
+
+
+class ReferralRequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ReferralRequestPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReferralStatus | None = None
+    note: Annotated[str | None, Field(max_length=2000)] = None
+    version: int | None = None
+
+
+class ReferralCreate(BaseModel):
+    """A referred prospect: the new account, and optionally the new lead's title and value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: AccountCreate
+    title: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    value: Money | None = None
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+@dataclass
+class ReferralRequest:
+    id: str
+    org_id: str
+    lead_id: str
+    account_id: str
+    asked_by: str
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    note: str = ""
+    status: ReferralStatus = "requested"
+    referred_lead_ids: list[str] = field(default_factory=list)
+    version: int = 0
+
+
+def apply_referral_patch(request: ReferralRequest, patch: ReferralRequestPatch, now: datetime) -> ReferralRequest:
+    updated = replace(request, updated_at=now)
+    if patch.status is not None:
+        if request.referred_lead_ids and patch.status != "received":
+            raise InvalidTransition("Referrals were already recorded for this request; it stays received.")
+        updated.status = patch.status
+    if patch.note is not None:
+        updated.note = patch.note.strip()
+    return updated
+
+
+def record_referral(request: ReferralRequest, lead_id: str, now: datetime) -> ReferralRequest:
+    """The request after one more referred prospect: it is ``received`` from now on."""
+    if len(request.referred_lead_ids) >= MAX_REFERRALS_PER_REQUEST:
+        raise InvalidTransition(f"A referral request holds at most {MAX_REFERRALS_PER_REQUEST} referrals.")
+    return replace(request, status="received", referred_lead_ids=[*request.referred_lead_ids, lead_id], updated_at=now)

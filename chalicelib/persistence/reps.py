@@ -1,0 +1,56 @@
+"""Rep profiles: time zone, working hours, availability and weekly goals (one item per rep)."""
+
+from __future__ import annotations
+
+from chalicelib.domain.reps import RepProfile
+from chalicelib.persistence import db, keys
+from chalicelib.persistence.models import RepItem
+
+STALE = "The rep's profile was changed meanwhile; reload it and apply your change again."
+
+
+def to_domain(item: RepItem) -> RepProfile:
+    return RepProfile(
+        user_id=item.user_id,
+        org_id=item.org_id,
+        timezone=item.timezone,
+        working_hours={k: [str(t) for t in v] for k, v in db.plain(item.working_hours).items()},
+        available=bool(item.available),
+        weekly_goals={k: int(v) for k, v in db.plain(item.weekly_goals).items()},
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        version=int(item.version or 0),
+    )
+
+
+@db.bound
+def find(org_id: str, user_id: str) -> RepProfile | None:
+    """The rep's saved profile, or None if they never saved one (one GetItem)."""
+    try:
+        return to_domain(RepItem.get(keys.rep(org_id, user_id), keys.PROFILE, consistent_read=True))
+    except RepItem.DoesNotExist:
+        return None
+
+
+@db.bound
+def save(profile: RepProfile) -> RepProfile:
+    """One PutItem, conditioned on the version that was read (0: the profile must not exist yet)."""
+    assert profile.created_at is not None and profile.updated_at is not None
+    item = RepItem(
+        keys.rep(profile.org_id, profile.user_id),
+        keys.PROFILE,
+        gsi1pk=keys.reps_list(profile.org_id),
+        gsi1sk=profile.user_id,
+        user_id=profile.user_id,
+        org_id=profile.org_id,
+        timezone=profile.timezone,
+        working_hours=profile.working_hours or None,
+        available=profile.available,
+        weekly_goals=profile.weekly_goals or None,
+        created_at=profile.created_at,
+        updated_at=profile.updated_at,
+    )
+    if profile.version:
+        item.version = profile.version
+    db.save_versioned(item, conflict=STALE)
+    return to_domain(item)

@@ -1,0 +1,31 @@
+"""Rep profiles: a rep reads and changes their own; managers and admins any rep's."""
+
+from __future__ import annotations
+
+from chalicelib.config import now
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.principal import Principal
+from chalicelib.domain.reps import RepChanges, RepProfile, apply_rep_changes, default_profile
+from chalicelib.persistence import org as org_store
+from chalicelib.persistence import reps as store
+from chalicelib.services.accounts import check_version
+
+
+def _current(principal: Principal, user_id: str) -> RepProfile:
+    if not principal.may_see_owned(user_id):
+        raise NotFound("No such rep.")
+    found = store.find(principal.org_id, user_id)
+    if found is not None:
+        return found
+    return default_profile(user_id, principal.org_id, org_store.get_settings(principal.org_id).settings.timezone)
+
+
+def get_rep(principal: Principal, user_id: str) -> RepProfile:
+    return _current(principal, user_id)
+
+
+def change_rep(principal: Principal, user_id: str, changes: RepChanges) -> RepProfile:
+    current = _current(principal, user_id)
+    if changes.version is not None:
+        check_version(current.version, changes.version)
+    return store.save(apply_rep_changes(current, changes, now()))
