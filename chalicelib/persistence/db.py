@@ -164,29 +164,40 @@ def batch_get(keys: Sequence[tuple[str, str]]) -> list[models.Item]:
 
 
 class Transaction:
-    """One ``TransactWriteItems`` call; each operation may say what its failed condition means."""
+    """One ``TransactWriteItems`` call; each operation may say what its failed condition means.
+
+    PynamoDB sends condition checks first, then deletes, puts and updates, whatever order they
+    were added in, and DynamoDB reports cancellation reasons in the order sent; ``conflicts``
+    lists the messages in that same order so a reason finds its operation.
+    """
+
+    _ORDER = ("check", "delete", "save", "update")
 
     def __init__(self, tx: TransactWrite) -> None:
         self._tx = tx
-        self.conflicts: list[str | None] = []
+        self._messages: dict[str, list[str | None]] = {kind: [] for kind in self._ORDER}
+
+    @property
+    def conflicts(self) -> list[str | None]:
+        return [message for kind in self._ORDER for message in self._messages[kind]]
 
     def save(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
         self._tx.save(item, condition=condition)
-        self.conflicts.append(conflict)
+        self._messages["save"].append(conflict)
 
     def delete(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
         self._tx.delete(item, condition=condition, add_version_condition=False)
-        self.conflicts.append(conflict)
+        self._messages["delete"].append(conflict)
 
     def update(
         self, item: models.Item, actions: list[Any], condition: Any = None, *, conflict: str | None = None
     ) -> None:
         self._tx.update(item, actions=actions, condition=condition, add_version_condition=False)
-        self.conflicts.append(conflict)
+        self._messages["update"].append(conflict)
 
     def check(self, item: models.Item, condition: Any, *, conflict: str) -> None:
         self._tx.condition_check(type(item), item.pk, item.sk, condition=condition)
-        self.conflicts.append(conflict)
+        self._messages["check"].append(conflict)
 
 
 @contextmanager
