@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.domain.errors import InvalidTransition, ValidationFailed
 from chalicelib.domain.money import Money
@@ -95,7 +95,7 @@ class LeadFields(BaseModel):
     source: LeadSource | None = None
     owner_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
     custom_fields: Annotated[dict[str, str] | None, Field(max_length=100)] = None
-    assign_even_if_unavailable: bool = Field(
+    assign_even_if_unavailable: StrictBool = Field(
         default=False, description="assign the lead to a rep even though they paused taking new leads"
     )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.settings import validate_timezone
@@ -31,7 +31,7 @@ class RepChanges(BaseModel):
     working_hours: dict[str, list[str]] | None = Field(
         default=None, description='{"sun": ["09:00", "17:00"], ...}; missing days are off'
     )
-    available: bool | None = Field(default=None, description="false pauses new lead assignments")
+    available: StrictBool | None = Field(default=None, description="false pauses new lead assignments")
     weekly_goals: Annotated[dict[str, Annotated[int, Field(ge=0, le=100_000)]] | None, Field(max_length=20)] = Field(
         default=None, description='e.g. {"prospects": 20, "wins": 2}'
     )

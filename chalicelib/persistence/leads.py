@@ -441,7 +441,7 @@ def save_lost(before: Lead, after: Lead, move: StageMove, objection: Objection |
             probe = ObjectionItem(keys.lead(after.org_id, after.id), keys.objection(objection.id))
             tx.update(
                 probe,
-                [ObjectionItem.preceded_loss.set(True), ObjectionItem.version.add(1)],
+                [ObjectionItem.preceded_loss.set(True)],  # PynamoDB also bumps the version
                 ObjectionItem.id.exists(),
                 conflict="The objection was removed meanwhile.",
             )
@@ -508,9 +508,7 @@ def save_objection(before: Objection, after: Objection) -> Objection:
 
 @db.bound
 def list_objections(lead: Lead) -> list[Objection]:
-    rows = Item.query(
-        keys.lead(lead.org_id, lead.id), Item.sk.startswith(keys.OBJECTION_PREFIX), consistent_read=True
-    )
+    rows = Item.query(keys.lead(lead.org_id, lead.id), Item.sk.startswith(keys.OBJECTION_PREFIX), consistent_read=True)
     return [objection_to_domain(r) for r in rows if isinstance(r, ObjectionItem)]
 
 
@@ -539,9 +537,7 @@ def create_referral_request(lead: Lead, request: ReferralRequest) -> ReferralReq
 
 @db.bound
 def list_referral_requests(lead: Lead) -> list[ReferralRequest]:
-    rows = Item.query(
-        keys.lead(lead.org_id, lead.id), Item.sk.startswith(keys.REFERRAL_PREFIX), consistent_read=True
-    )
+    rows = Item.query(keys.lead(lead.org_id, lead.id), Item.sk.startswith(keys.REFERRAL_PREFIX), consistent_read=True)
     return [referral_to_domain(r) for r in rows if isinstance(r, ReferralRequestItem)]
 
 

@@ -24,8 +24,8 @@ def move(api: Api, lead_id: str, stage: str, **kw: Any) -> Any:
     return api.call("POST", f"/leads/{lead_id}/stage", {"stage": stage, **kw.pop("body", {})}, **kw)
 
 
-def won_lead(api: Api, **kw: Any) -> dict[str, Any]:
-    acc = account(api, **kw)
+def won_lead(api: Api, name: str = "شركة الأمل", **kw: Any) -> dict[str, Any]:
+    acc = account(api, name, **kw)
     created = lead(api, acc, **kw)
     assert move(api, created["id"], "closing", **kw).status == 200
     r = move(api, created["id"], "follow_up", **kw)
