@@ -383,9 +383,13 @@ def _available_check(tx: db.Transaction, org_id: str, user_id: str) -> None:
     tx.check(probe, RepItem.pk.does_not_exist() | (RepItem.available == True), conflict=UNAVAILABLE)  # noqa: E712
 
 
-def _add_new_lead(
+def add_new_lead(
     tx: db.Transaction, lead: Lead, first: StageMove, account_created_at: datetime, *, check_available: bool
 ) -> LeadItem:
+    """Add a new lead's items to a transaction (creation, referrals, and importers): the lead, its
+    erasure link, one more reason on the owner's access link, the first history entry and the
+    ``lead_created`` timeline entry. Prefer this to ``attachment_items`` inside a transaction: a
+    plain put of the access link would reset the count of reasons other leads gave it."""
     item = to_item(lead)
     tx.save(item, LeadItem.pk.does_not_exist(), conflict="This lead already exists.")
     link = LinkItem(
@@ -408,7 +412,7 @@ def create(lead: Lead, first: StageMove, account: Account, *, check_available: b
     timeline entry, guarded by a check that the account still exists (and, when someone else
     assigns the lead, that the rep takes new leads)."""
     with db.transaction() as tx:
-        item = _add_new_lead(tx, lead, first, account.created_at, check_available=check_available)
+        item = add_new_lead(tx, lead, first, account.created_at, check_available=check_available)
         account_exists_check(tx, lead.org_id, lead.account_id)
     return to_domain(item)
 
@@ -574,7 +578,7 @@ def create_referral(
     (which names only the new lead, so erasing the prospect leaves nothing of them behind)."""
     with db.transaction() as tx:
         account_store.add_creation(tx, account)
-        item = _add_new_lead(tx, lead, first, account.created_at, check_available=check_available)
+        item = add_new_lead(tx, lead, first, account.created_at, check_available=check_available)
         saved = referral_item(request_after)
         saved.version = request_before.version
         tx.save(saved, conflict="The referral request was changed by someone else; try again.")
