@@ -186,6 +186,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
                 "body_hash": hashlib.sha256(raw).hexdigest(),
             },
             lambda: _stored(view(call), spec.status),
+            bp.lambda_context,
         )
     else:
         stored = _stored(view(call), spec.status)
