@@ -181,7 +181,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
             {
                 "org": principal.org_id,
                 "user": principal.user_id,
-                "route": f"{spec.method} {request.context.get('path') or spec.path}",
+                "route": f"{spec.method} {spec.path.format(**path_params)}",
                 "key": key,
                 "body_hash": hashlib.sha256(raw).hexdigest(),
             },
