@@ -13,6 +13,8 @@ from chalicelib.persistence import keys
 from chalicelib.persistence import org as org_store
 from chalicelib.persistence.db import Page
 
+MAX_QUERY = 200
+
 
 def _owner_for(principal: Principal, requested: str | None) -> str:
     """A rep always owns what they create; managers and admins may assign it."""
@@ -69,6 +71,8 @@ def list_accounts(principal: Principal, *, limit: int, cursor: str | None, query
     if not query or not query.strip():
         return store.list_page(principal, limit, cursor)
     text = query.strip()
+    if len(text) > MAX_QUERY:
+        raise ValidationFailed.single("q", f"must be at most {MAX_QUERY} characters")
     if "@" in text:
         email = normalize_email(text)
         found = store.find_by_claim(principal, keys.email_claim(principal.org_id, email)) if email else []

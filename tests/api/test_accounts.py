@@ -412,3 +412,25 @@ def test_no_request_path_scans(api, ddb_calls):
     ]:
         api.call(method, path, body)
     assert "Scan" not in ddb_calls()
+
+
+# -- hostile input never reaches the store as a 500 ----------------------------------------------
+
+
+@pytest.mark.parametrize("account_id", ["x" * 3000, "a#b", "with space", "ﺱ"])
+def test_impossible_ids_are_404(api, account_id):
+    from urllib.parse import quote
+
+    assert api.call("GET", f"/accounts/{quote(account_id)}").is_problem(404)
+
+
+def test_oversized_search_and_fields_are_422(api):
+    assert api.call("GET", "/accounts?q=" + "a" * 201).is_problem(422)
+    assert api.call("POST", "/accounts", {"name": "x", "custom_fields": {"k" * 101: "v"}}).is_problem(422)
+    assert api.call("POST", "/accounts", {"name": "x", "custom_fields": {"k": "v" * 1001}}).is_problem(422)
+    assert api.call("POST", "/accounts", {"name": "x", "tags": ["t"] * 51}).is_problem(422)
+
+
+def test_control_characters_are_dropped_from_names(api):
+    assert api.call("POST", "/accounts", {"name": "\u0000\u0007"}).is_problem(422)
+    assert make(api, name="Sara\u0000 Ali")["name"] == "Sara Ali"
