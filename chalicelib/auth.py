@@ -42,9 +42,17 @@ def verify(token: str, settings: Settings) -> dict[str, Any]:
             region = settings.cognito_user_pool_id.split("_", 1)[0]
             issuer = f"https://cognito-idp.{region}.amazonaws.com/{settings.cognito_user_pool_id}"
             signing_key = _jwks_client(f"{issuer}/.well-known/jwks.json").get_signing_key_from_jwt(token)
+            # ID tokens carry the app client in ``aud``, access tokens in ``client_id``: check both below.
             claims = jwt.decode(
-                token, signing_key.key, algorithms=["RS256"], issuer=issuer, options=options, leeway=LEEWAY_SECONDS
+                token,
+                signing_key.key,
+                algorithms=["RS256"],
+                issuer=issuer,
+                options={**options, "verify_aud": False},
+                leeway=LEEWAY_SECONDS,
             )
+            if claims.get("token_use") not in ("id", "access"):
+                raise Unauthenticated("The token is neither a Cognito ID nor access token.")
             if settings.cognito_client_id and settings.cognito_client_id not in (
                 claims.get("aud"),
                 claims.get("client_id"),

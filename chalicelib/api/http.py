@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from chalicelib.config import get_settings
 from chalicelib.domain.errors import (
     DomainError,
     MalformedRequest,
+    NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
@@ -31,6 +33,9 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.validation import parse_model
 
+# Server-chosen ids (and coupon codes) never hold anything else; a path value that does cannot
+# name a stored record, and an oversized one would break DynamoDB's key limits.
+PATH_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_IDEMPOTENCY_KEY = 255
@@ -154,6 +159,8 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     headers = request.headers
     settings = get_settings()
     principal = None if spec.public else principal_from_header(headers.get("authorization"), settings)
+    if not all(PATH_VALUE.match(value) for value in path_params.values()):
+        raise NotFound("Not found.")
     raw = _raw_body(request)
     content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
     parsed: Any = None
@@ -181,11 +188,12 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
             {
                 "org": principal.org_id,
                 "user": principal.user_id,
-                "route": f"{spec.method} {request.context.get('path') or spec.path}",
+                "route": f"{spec.method} {spec.path.format(**path_params)}",
                 "key": key,
                 "body_hash": hashlib.sha256(raw).hexdigest(),
             },
             lambda: _stored(view(call), spec.status),
+            bp.lambda_context,
         )
     else:
         stored = _stored(view(call), spec.status)

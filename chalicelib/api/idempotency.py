@@ -22,7 +22,7 @@ _work: ContextVar[Callable[[], dict[str, Any]]] = ContextVar("idempotent_work")
 
 
 @lru_cache(maxsize=4)
-def _runner(table_name: str) -> Callable[..., dict[str, Any]]:
+def _runner(table_name: str) -> tuple[Callable[..., dict[str, Any]], Any]:
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -41,19 +41,26 @@ def _runner(table_name: str) -> Callable[..., dict[str, Any]]:
     def run(request: dict[str, Any]) -> dict[str, Any]:
         return _work.get()()
 
-    return run
+    return run, config
 
 
-def run_once(request: dict[str, Any], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``work`` once per idempotency key; a repeat returns the first stored response."""
+def run_once(request: dict[str, Any], work: Callable[[], dict[str, Any]], lambda_context: Any = None) -> dict[str, Any]:
+    """Run ``work`` once per idempotency key; a repeat returns the first stored response.
+
+    With the Lambda context registered, an in-progress record expires when the invocation would
+    time out, so a retry after a crashed invocation is not blocked until the record expires.
+    """
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
     )
 
+    run, config = _runner(get_settings().idempotency_table_name)
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
     token = _work.set(work)
     try:
-        return _runner(get_settings().idempotency_table_name)(request=request)
+        return run(request=request)
     except IdempotencyValidationError:
         raise Conflict("This Idempotency-Key was already used with a different request body.")
     except IdempotencyAlreadyInProgressError:

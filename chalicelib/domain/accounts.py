@@ -54,7 +54,10 @@ class AccountFields(BaseModel):
     risk: Risk | None = None
     contact_opt_out: bool | None = None
     notes: Annotated[str | None, Field(max_length=10_000)] = None
-    custom_fields: Annotated[dict[str, str] | None, Field(max_length=100)] = None
+    custom_fields: Annotated[
+        dict[Annotated[str, Field(min_length=1, max_length=100)], Annotated[str, Field(max_length=1000)]] | None,
+        Field(max_length=100),
+    ] = None
 
 
 class AccountCreate(AccountFields):

@@ -68,8 +68,12 @@ def normalize_email(raw: str) -> str | None:
 
 
 def clean_name(raw: str) -> str:
-    """A display name: NFC, single spaces, trimmed. Letters are kept exactly as given."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", raw)).strip()
+    """A display name: NFC, control characters dropped, single spaces, trimmed.
+
+    Letters (and Arabic diacritics) are kept exactly as given.
+    """
+    text = "".join(ch for ch in unicodedata.normalize("NFC", raw) if unicodedata.category(ch) != "Cc" or ch.isspace())
+    return _SPACES.sub(" ", text).strip()
 
 
 def fold_name(text: str) -> str:

@@ -196,9 +196,18 @@ def _unique(accounts: list[Account]) -> list[Account]:
     return list(seen.values())
 
 
+def find_by_email(principal: Principal, email: str) -> list[Account]:
+    """The account with this normalised e-mail, if the caller may see it (two calls)."""
+    return _find_by_claim(principal, keys.email_claim(principal.org_id, email))
+
+
+def find_by_phone(principal: Principal, phone: str) -> list[Account]:
+    """The account with this E.164 phone, if the caller may see it (two calls)."""
+    return _find_by_claim(principal, keys.phone_claim(principal.org_id, phone))
+
+
 @db.bound
-def find_by_claim(principal: Principal, claim_pk: str) -> list[Account]:
-    """The account holding an e-mail/phone claim, if the caller may see it (two calls)."""
+def _find_by_claim(principal: Principal, claim_pk: str) -> list[Account]:
     try:
         claim = ClaimItem.get(claim_pk, keys.CLAIM)
     except ClaimItem.DoesNotExist:

@@ -9,9 +9,10 @@ from chalicelib.domain.normalize import looks_like_phone, normalize_email, norma
 from chalicelib.domain.principal import Principal
 from chalicelib.ids import new_id
 from chalicelib.persistence import accounts as store
-from chalicelib.persistence import keys
 from chalicelib.persistence import org as org_store
 from chalicelib.persistence.db import Page
+
+MAX_QUERY = 200
 
 
 def _owner_for(principal: Principal, requested: str | None) -> str:
@@ -69,13 +70,15 @@ def list_accounts(principal: Principal, *, limit: int, cursor: str | None, query
     if not query or not query.strip():
         return store.list_page(principal, limit, cursor)
     text = query.strip()
+    if len(text) > MAX_QUERY:
+        raise ValidationFailed.single("q", f"must be at most {MAX_QUERY} characters")
     if "@" in text:
         email = normalize_email(text)
-        found = store.find_by_claim(principal, keys.email_claim(principal.org_id, email)) if email else []
+        found = store.find_by_email(principal, email) if email else []
         return Page(found, None)
     if looks_like_phone(text):
         country = org_store.get_settings(principal.org_id).settings.default_country
         phone = normalize_phone(text, country)
-        found = store.find_by_claim(principal, keys.phone_claim(principal.org_id, phone)) if phone else []
+        found = store.find_by_phone(principal, phone) if phone else []
         return Page(found, None)
     return store.search_names(principal, text, limit, cursor)

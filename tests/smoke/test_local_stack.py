@@ -1,0 +1,120 @@
+"""Real HTTP against the real local stack (`python -m scripts.local_stack run`) in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "smoke-secret-0123456789abcdef0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[str]:
+    port, moto_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TAWASUL_"))}
+    env["TAWASUL_JWT_SECRET"] = SECRET
+    env["TAWASUL_TABLE"] = "tawasul-smoke"
+    env["TAWASUL_IDEMPOTENCY_TABLE"] = "tawasul-smoke-idempotency"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.local_stack", "run", "--port", str(port), "--moto-port", str(moto_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, stopped as a whole below
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"local stack did not start: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            time.sleep(0.3)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _auth(role: str = "rep", user: str = "smoke-rep") -> dict[str, str]:
+    token = jwt.encode({"sub": user, "org": "smoke", "role": role, "exp": int(time.time()) + 600}, SECRET, "HS256")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_health_and_openapi_are_public(stack):
+    assert requests.get(f"{stack}/health", timeout=5).json() == {"status": "ok"}
+    doc = requests.get(f"{stack}/openapi.json", timeout=5).json()
+    assert doc["openapi"].startswith("3.")
+    assert "/accounts/{account_id}" in doc["paths"]
+
+
+def test_account_lifecycle_over_http(stack):
+    name = "نورة القحطاني"
+    created = requests.post(
+        f"{stack}/accounts",
+        json={"name": name, "phones": ["٠٥٠٥٥٥١٢٣٤"]},
+        headers={**_auth(), "Idempotency-Key": "smoke-1"},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    account = created.json()
+    assert account["phones"] == ["+966505551234"]
+    replay = requests.post(
+        f"{stack}/accounts",
+        json={"name": name, "phones": ["٠٥٠٥٥٥١٢٣٤"]},
+        headers={**_auth(), "Idempotency-Key": "smoke-1"},
+        timeout=10,
+    )
+    assert replay.json()["id"] == account["id"]
+    found = requests.get(f"{stack}/accounts", params={"q": "نوره"}, headers=_auth(), timeout=10).json()
+    assert [a["id"] for a in found["items"]] == [account["id"]]
+    assert found["items"][0]["name"] == name
+    patched = requests.patch(
+        f"{stack}/accounts/{account['id']}", json={"version": 1, "tags": ["vip"]}, headers=_auth(), timeout=10
+    )
+    assert patched.status_code == 200 and patched.json()["version"] == 2
+    stale = requests.patch(
+        f"{stack}/accounts/{account['id']}", json={"version": 1, "tags": ["x"]}, headers=_auth(), timeout=10
+    )
+    assert stale.status_code == 409
+    assert stale.headers["Content-Type"].startswith("application/problem+json")
+    other_rep = requests.get(f"{stack}/accounts/{account['id']}", headers=_auth(user="someone-else"), timeout=10)
+    assert other_rep.status_code == 404
+    assert requests.delete(f"{stack}/accounts/{account['id']}", headers=_auth(), timeout=10).status_code == 204
+
+
+def test_errors_are_problem_json_over_http(stack):
+    r = requests.get(f"{stack}/accounts", timeout=5)
+    assert r.status_code == 401 and r.headers["Content-Type"].startswith("application/problem+json")
+    r = requests.post(
+        f"{stack}/accounts", data=b"{oops", headers={**_auth(), "Content-Type": "application/json"}, timeout=5
+    )
+    assert r.status_code == 400 and r.json()["status"] == 400
+    r = requests.put(f"{stack}/health", timeout=5)
+    assert r.status_code == 405 and r.headers["Content-Type"].startswith("application/problem+json")
+    assert r.headers.get("X-Correlation-Id")

@@ -1,0 +1,76 @@
+import time
+
+import jwt
+import pytest
+
+from chalicelib.auth import issue_local_token, principal_from_claims, principal_from_header
+from chalicelib.config import get_settings
+from chalicelib.domain.errors import Unauthenticated
+
+
+def _token(**claims):
+    base = {"sub": "u1", "org": "o1", "role": "rep", "exp": int(time.time()) + 60}
+    base.update(claims)
+    return jwt.encode({k: v for k, v in base.items() if v is not None}, get_settings().jwt_secret, algorithm="HS256")
+
+
+def test_valid_token_gives_principal():
+    p = principal_from_header(f"Bearer {_token(role='manager')}", get_settings())
+    assert (p.user_id, p.org_id, p.role) == ("u1", "o1", "manager")
+    assert p.sees_whole_org
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Basic abc",
+        "Bearer",
+        "Bearer not.a.jwt",
+    ],
+)
+def test_missing_or_malformed_header(header):
+    with pytest.raises(Unauthenticated):
+        principal_from_header(header, get_settings())
+
+
+def test_expired_token():
+    with pytest.raises(Unauthenticated, match="expired"):
+        principal_from_header(f"Bearer {_token(exp=int(time.time()) - 3600)}", get_settings())
+
+
+def test_forged_signature():
+    forged = jwt.encode({"sub": "u1", "org": "o1", "role": "admin", "exp": int(time.time()) + 60}, "x" * 40, "HS256")
+    with pytest.raises(Unauthenticated):
+        principal_from_header(f"Bearer {forged}", get_settings())
+
+
+def test_alg_none_is_refused():
+    unsigned = jwt.encode({"sub": "u1", "org": "o1", "role": "admin", "exp": int(time.time()) + 60}, None, "none")
+    with pytest.raises(Unauthenticated):
+        principal_from_header(f"Bearer {unsigned}", get_settings())
+
+
+@pytest.mark.parametrize("missing", ["sub", "exp"])
+def test_required_claims(missing):
+    with pytest.raises(Unauthenticated):
+        principal_from_header(f"Bearer {_token(**{missing: None})}", get_settings())
+
+
+@pytest.mark.parametrize("claims", [{"org": None}, {"role": "superuser"}, {"role": None}, {"org": "a#b"}])
+def test_claims_must_name_org_and_known_role(claims):
+    with pytest.raises(Unauthenticated):
+        principal_from_header(f"Bearer {_token(**claims)}", get_settings())
+
+
+def test_cognito_claims_map_org_and_highest_group():
+    p = principal_from_claims({"sub": "u", "custom:org": "acme", "cognito:groups": ["rep", "manager"]})
+    assert (p.org_id, p.role) == ("acme", "manager")
+
+
+def test_local_tokens_round_trip():
+    token = issue_local_token(
+        secret=get_settings().jwt_secret, user_id="u9", org_id="o9", role="admin", expires_at=int(time.time()) + 60
+    )
+    assert principal_from_header(f"bearer {token}", get_settings()).is_admin
