@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.timeutil import parse_rfc3339
+from chalicelib.domain.validation import RecordId
 
 Channel = Literal["phone", "email", "sms", "whatsapp", "chat", "social", "meeting", "note"]
 Direction = Literal["inbound", "outbound"]
@@ -22,8 +23,8 @@ MAX_FUTURE_SKEW_SECONDS = 300  # a phone's clock may run a little fast
 class InteractionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_id: Annotated[str, Field(min_length=1, max_length=64)]
-    lead_id: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    account_id: RecordId
+    lead_id: RecordId | None = None
     channel: Channel
     direction: Direction
     body: Annotated[str, Field(max_length=20_000)] = ""

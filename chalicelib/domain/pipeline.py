@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.domain.errors import InvalidTransition, ValidationFailed
 from chalicelib.domain.money import Money
+from chalicelib.domain.validation import RecordId
 
 Stage = Literal["prospecting", "approach", "presentation", "objections", "closing", "follow_up"]
 Status = Literal["open", "won", "lost"]
@@ -93,7 +94,7 @@ class LeadFields(BaseModel):
     title: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     value: Money | None = None
     source: LeadSource | None = None
-    owner_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    owner_id: RecordId | None = None
     custom_fields: Annotated[dict[str, str] | None, Field(max_length=100)] = None
     assign_even_if_unavailable: StrictBool = Field(
         default=False, description="assign the lead to a rep even though they paused taking new leads"
@@ -101,7 +102,7 @@ class LeadFields(BaseModel):
 
 
 class LeadCreate(LeadFields):
-    account_id: Annotated[str, Field(min_length=1, max_length=64)]
+    account_id: RecordId
     title: Annotated[str, Field(min_length=1, max_length=200)]
     note: Note = ""
 
@@ -122,7 +123,7 @@ class LostRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
-    objection_id: Annotated[str | None, Field(min_length=1, max_length=64)] = Field(
+    objection_id: RecordId | None = Field(
         default=None, description="the objection that lost the lead; defaults to the lead's latest objection"
     )
     version: int | None = None

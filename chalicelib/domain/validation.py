@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib.domain.errors import FieldError, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+
+# An id of a stored record (or a user) sent in a body: what the server hands out, never more, so
+# it cannot reach into another key (ids are built into partition keys).
+RecordId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:

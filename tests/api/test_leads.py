@@ -47,6 +47,8 @@ def test_create_lead_validation(api):
         {"title": "x"},
         {"account_id": acc, "title": "x", "stage": "closing"},
         {"account_id": acc, "title": "x", "value": {"amount": "abc", "currency": "SAR"}},
+        {"account_id": "x#LEAD#y", "title": "x"},
+        {"account_id": acc, "title": "x", "owner_id": "a b"},
     ]:
         assert api.call("POST", "/leads", body).is_problem(422), body
     r = api.call("POST", "/leads", {"account_id": acc, "title": "x", "owner_id": "rep-2"})
