@@ -21,14 +21,13 @@ NAME_PAGE_OVERFETCH = 2  # name keys per account are few; read a little more tha
 
 
 def _to_item(account: Account) -> AccountItem:
-    created = account.created_at.isoformat()
     item = AccountItem(
         keys.account(account.org_id, account.id),
         keys.PROFILE,
         gsi1pk=keys.accounts_list(account.org_id),
-        gsi1sk=keys.sortable(created, account.id),
+        gsi1sk=keys.sortable(account.created_at, account.id),
         gsi2pk=keys.owner_accounts(account.org_id, account.owner_id),
-        gsi2sk=keys.sortable(created, account.id),
+        gsi2sk=keys.sortable(account.created_at, account.id),
         id=account.id,
         org_id=account.org_id,
         name=account.name,

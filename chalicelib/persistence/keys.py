@@ -73,8 +73,9 @@ def entity(org_id: str, kind: str, entity_id: str) -> str:
     return f"ORG#{org_id}#{kind}#{entity_id}"
 
 
-def sortable(created_at: str, entity_id: str) -> str:
-    return f"{created_at}#{entity_id}"
+def sortable(created_at: datetime, entity_id: str) -> str:
+    """Sort key for "newest first" lists: a fixed-width time, then the id to break ties."""
+    return f"{moment(created_at)}#{entity_id}"
 
 
 LEAD = "LEAD"

@@ -41,16 +41,15 @@ UNAVAILABLE = (
 
 
 def to_item(lead: Lead) -> LeadItem:
-    created = lead.created_at.isoformat()
     item = LeadItem(
         keys.lead(lead.org_id, lead.id),
         keys.PROFILE,
         gsi1pk=keys.leads_list(lead.org_id),
-        gsi1sk=keys.sortable(created, lead.id),
+        gsi1sk=keys.sortable(lead.created_at, lead.id),
         gsi2pk=keys.owner_leads(lead.org_id, lead.owner_id),
-        gsi2sk=keys.sortable(created, lead.id),
+        gsi2sk=keys.sortable(lead.created_at, lead.id),
         gsi3pk=keys.leads_by_state(lead.org_id, lead.status, lead.stage),
-        gsi3sk=keys.sortable(created, lead.id),
+        gsi3sk=keys.sortable(lead.created_at, lead.id),
         id=lead.id,
         org_id=lead.org_id,
         account_id=lead.account_id,
@@ -101,7 +100,7 @@ def to_domain(item: LeadItem) -> Lead:
     )
 
 
-def attachment_items(lead: Lead, account_created_at: str) -> list[Item]:
+def attachment_items(lead: Lead, account_created_at: datetime) -> list[Item]:
     """The items that tie a lead to its account: the erasure link and the owner's access link.
 
     ``account_created_at`` orders the access link in the rep's account list like the account.
@@ -177,7 +176,7 @@ def objection_item(objection: Objection) -> ObjectionItem:
         keys.lead(objection.org_id, objection.lead_id),
         keys.objection(objection.id),
         gsi1pk=keys.objections_list(objection.org_id),
-        gsi1sk=keys.sortable(keys.moment(objection.created_at), objection.id),
+        gsi1sk=keys.sortable(objection.created_at, objection.id),
         id=objection.id,
         org_id=objection.org_id,
         lead_id=objection.lead_id,
@@ -363,7 +362,7 @@ def _grant_access(tx: db.Transaction, lead: Lead, account_created_at: datetime) 
             AccessItem.account_id.set(lead.account_id),
             AccessItem.user_id.set(lead.owner_id),
             AccessItem.gsi2pk.set(keys.owner_accounts(lead.org_id, lead.owner_id)),
-            AccessItem.gsi2sk.set(keys.sortable(account_created_at.isoformat(), lead.account_id)),
+            AccessItem.gsi2sk.set(keys.sortable(account_created_at, lead.account_id)),
         ],
     )
 

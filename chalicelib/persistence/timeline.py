@@ -110,7 +110,7 @@ def _interaction_item(interaction: Interaction) -> TimelineItem:
     if interaction.direction == "inbound":
         # The contact-success report reads one month of inbound messages with one Query.
         item.gsi1pk = keys.inquiries(interaction.org_id, interaction.occurred_at)
-        item.gsi1sk = keys.sortable(keys.moment(interaction.occurred_at), interaction.id)
+        item.gsi1sk = keys.sortable(interaction.occurred_at, interaction.id)
     return item
 
 
