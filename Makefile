@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
+INFRA_STAMP := $(VENV)/.installed-infra
 PORT   ?= 8000
 OUT    ?= cdk.out
 
-.PHONY: install run jobs test unit lint smoke bench synth clean
+.PHONY: install run jobs test unit lint smoke bench synth cfn-lint infra-test clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +15,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# CDK tooling (aws-cdk-lib, chalice[cdkv2], cfn-lint) on top of the Lambda requirements.
+$(INFRA_STAMP): requirements.txt infra/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip<26.3"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $(INFRA_STAMP)
+
+install: $(STAMP) $(INFRA_STAMP)
 
 ## run: the API on http://127.0.0.1:$(PORT) with moto as DynamoDB/S3/SES/SNS, jobs on schedule
 run: $(STAMP)
@@ -24,19 +32,32 @@ run: $(STAMP)
 jobs: $(STAMP)
 	$(BIN)/python -m scripts.local_stack jobs
 
-## test: linters, then unit, API and HTTP smoke tests
-test: $(STAMP) lint
+## test: linters, then unit, API, HTTP smoke and infra template tests (those synthesise the stack
+## once and run cfn-lint on it)
+test: $(STAMP) $(INFRA_STAMP) lint
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check app.py chalicelib scripts tests
+	$(BIN)/ruff check app.py chalicelib scripts tests infra
 	$(BIN)/mypy
 
 smoke: $(STAMP)
 	$(BIN)/python -m pytest tests/smoke
 
+## synth: the CloudFormation templates of every stage into $(OUT), offline, no AWS credentials
+synth: $(INFRA_STAMP)
+	CDK_OUTDIR="$(abspath $(OUT))" $(BIN)/python infra/app.py
+
+## cfn-lint: synthesise into $(OUT), then lint every template there
+cfn-lint: synth
+	$(BIN)/cfn-lint "$(abspath $(OUT))"/*.template.json
+
+## infra-test: only the template tests
+infra-test: $(INFRA_STAMP) $(STAMP)
+	$(BIN)/python -m pytest tests/infra
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out infra/chalice.out

@@ -1,0 +1,1 @@
+"""Tawasul's AWS CDK stack: constructs composed by ``stack.TawasulStack``."""

@@ -1,0 +1,165 @@
+"""Tawasul's stack: composes the constructs and grants each function what it uses."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from chalicelib import resources
+from chalicelib.persistence import schema
+
+from .api import Api, Function
+from .database import Database
+from .monitoring import Monitoring
+from .uploads import Uploads
+from .users import Users
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    stage: str
+    source_dir: Path
+    protect: bool  # deletion protection and retained data (prod)
+    allowed_origins: tuple[str, ...]  # CORS origins allowed to PUT presigned uploads
+    upload_expiry_days: int
+    log_retention: logs.RetentionDays
+    alarm_email: str | None
+    public_base_url: str | None  # e.g. a custom domain; defaults to the API Gateway URL
+
+    @classmethod
+    def from_context(cls, app: cdk.App, *, stage: str, source_dir: Path) -> StackSettings:
+        def context(name: str, default: str | None = None) -> str | None:
+            value = app.node.try_get_context(f"{stage}:{name}") or app.node.try_get_context(name)
+            return str(value) if value else default
+
+        is_prod = stage == "prod"
+        return cls(
+            stage=stage,
+            source_dir=source_dir,
+            protect=is_prod,
+            allowed_origins=tuple(str(context("allowed_origins", "*")).split(",")),
+            upload_expiry_days=int(str(context("upload_expiry_days", "7"))),
+            log_retention=logs.RetentionDays.THREE_MONTHS if is_prod else logs.RetentionDays.TWO_WEEKS,
+            alarm_email=context("alarm_email"),
+            public_base_url=context("public_base_url"),
+        )
+
+
+def public_routes() -> frozenset[tuple[str, str]]:
+    """(method, path) of every route the app declares public, read from the app the Chalice
+    construct has just loaded (``endpoint(..., public=True)`` in chalicelib/api)."""
+    http = sys.modules.get("chalicelib.api.http")
+    if http is None:  # an app that does not use chalicelib's endpoint decorator
+        return frozenset()
+    return frozenset((spec.method.upper(), spec.path) for spec in http.ROUTES if spec.public)
+
+
+class TawasulStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        stage = settings.stage
+        cdk.Tags.of(self).add("app", "tawasul")
+        cdk.Tags.of(self).add("stage", stage)
+
+        database = Database(
+            self,
+            "Database",
+            tables=schema.TABLES,
+            physical_names={
+                schema.MAIN: resources.table_name(stage),
+                schema.IDEMPOTENCY: resources.idempotency_table_name(stage),
+            },
+            protect=settings.protect,
+        )
+        users = self._users(settings)
+        uploads = Uploads(
+            self,
+            "Uploads",
+            bucket_name=f"tawasul-{stage}-uploads-{Aws.ACCOUNT_ID}-{Aws.REGION}",
+            queue_name=resources.import_queue_name(stage),
+            prefix=resources.UPLOADS_PREFIX,
+            allowed_origins=settings.allowed_origins,
+            expire_after=Duration.days(settings.upload_expiry_days),
+            protect=settings.protect,
+        )
+        environment = {
+            resources.ENV_STAGE: stage,
+            resources.ENV_TABLE: database.tables[schema.MAIN].table_name,
+            resources.ENV_IDEMPOTENCY_TABLE: database.tables[schema.IDEMPOTENCY].table_name,
+            resources.ENV_UPLOADS_BUCKET: uploads.bucket.bucket_name,
+            # A plain name, not a token: app.py reads it at import to declare the SQS handler.
+            resources.ENV_IMPORT_QUEUE: uploads.queue_name,
+            resources.ENV_COGNITO_USER_POOL_ID: users.user_pool.user_pool_id,
+            resources.ENV_COGNITO_CLIENT_ID: users.client.user_pool_client_id,
+        }
+        if settings.public_base_url:
+            environment[resources.ENV_PUBLIC_BASE_URL] = settings.public_base_url
+        api = Api(
+            self,
+            "Api",
+            source_dir=settings.source_dir,
+            stage=stage,
+            environment=environment,
+            log_retention=settings.log_retention,
+        )
+        api.require_user_pool(user_pool_arn=users.user_pool.user_pool_arn, public_routes=public_routes())
+
+        for function in api.functions:
+            self._grant(function, database=database, uploads=uploads)
+            if not settings.public_base_url and api.has_rest_api and function.kind != "api":
+                # Links in scheduled messages point at the API; the API handler itself cannot
+                # reference the API it belongs to (a cycle), and reads it from each request.
+                api.set_environment(function, resources.ENV_PUBLIC_BASE_URL, api.rest_api_url)
+
+        Monitoring(
+            self,
+            "Monitoring",
+            functions={f.logical_id: api.function_name(f) for f in api.functions},
+            dead_letter_queues={
+                "ImportDeadLetters": uploads.dead_letters,
+                **{f"{f.logical_id}DeadLetters": f.dead_letters for f in api.functions if f.dead_letters},
+            },
+            work_queues={"ImportQueue": uploads.queue},
+            api_name=api.api_name if api.has_rest_api else None,
+            alarm_email=settings.alarm_email,
+        )
+
+        CfnOutput(self, "UserPoolId", value=users.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=users.client.user_pool_client_id)
+        CfnOutput(self, "TableName", value=database.tables[schema.MAIN].table_name)
+        CfnOutput(self, "UploadsBucket", value=uploads.bucket.bucket_name)
+        CfnOutput(self, "ImportQueueUrl", value=uploads.queue.queue_url)
+
+    def _users(self, settings: StackSettings) -> Users:
+        return Users(
+            self,
+            "Users",
+            pool_name=f"tawasul-{settings.stage}",
+            org_attribute=resources.COGNITO_ORG_ATTRIBUTE,
+            groups=resources.COGNITO_GROUPS,
+            protect=settings.protect,
+        )
+
+    @staticmethod
+    def _grant(function: Function, *, database: Database, uploads: Uploads) -> None:
+        """Least privilege per kind of function: every function works on the main table; the API
+        also keeps idempotency records and signs upload URLs; the import worker reads uploads
+        from its queue (and may keep idempotency records per message)."""
+        database.grant_items(function.role, schema.MAIN)
+        if function.kind == "api":
+            database.grant_items(function.role, schema.IDEMPOTENCY)
+            uploads.grant_upload(function.role)
+        if function.kind == "queue":
+            unknown = set(function.queue_names) - {uploads.queue_name}
+            if unknown:
+                raise ValueError(f"{function.logical_id} consumes queues the stack does not define: {unknown}")
+            database.grant_items(function.role, schema.IDEMPOTENCY)
+            uploads.grant_consume(function.role)
+            uploads.fit_consumer_timeout(function.timeout_seconds)
+
