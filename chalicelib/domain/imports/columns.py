@@ -282,39 +282,31 @@ def map_columns(header: list[str], import_type: ImportType, mapping: dict[str, s
     """Decide what each column of ``header`` feeds. Columns without a header and that never hold
     a value (a trailing delimiter on every line) are ignored; everything else is used or kept."""
     explicit = {header_key(k): v for k, v in (mapping or {}).items()}
-    chosen: list[Column] = []
-    taken: set[str] = set()
-    for index, raw in enumerate(header):
+    proposed: list[tuple[str, str, str, bool]] = []  # header, key, target, recognised
+    for raw in header:
         text = raw.replace("\ufeff", "").strip()
         key = header_key(text)
         if key in explicit:
-            target, recognised = explicit[key], True
+            proposed.append((text, key, explicit[key], True))
         elif not key:
-            target, recognised = IGNORE if not text else CUSTOM, False
+            proposed.append((text, key, IGNORE if not text else CUSTOM, False))
         else:
             target = _INDEX.get(key, CUSTOM)
-            recognised = target != CUSTOM
             if import_type == "accounts" and target in LEAD_ONLY:
-                target, recognised = CUSTOM, False
+                target = CUSTOM
+            proposed.append((text, key, target, target != CUSTOM))
+    if import_type == "leads" and not any(t == "lead_title" for _, _, t, _ in proposed):
+        # Odoo crm.lead and Salesforce opportunities call the deal "Name" next to a contact/company.
+        has_customer = any(t in _PERSON_OR_ACCOUNT or (t == "name" and k != "name") for _, k, t, _ in proposed)
+        if has_customer:
+            proposed = [(h, k, "lead_title" if k == "name" and k not in explicit else t, r) for h, k, t, r in proposed]
+    chosen: list[Column] = []
+    taken: set[str] = set()
+    for index, (text, _, target, recognised) in enumerate(proposed):
         if target not in (CUSTOM, IGNORE) and target not in MULTI:
             if target in taken:
                 target, recognised = CUSTOM, False  # a second column for a one-value field is kept
             else:
                 taken.add(target)
         chosen.append(Column(index, text, target, recognised))
-    fields = {c.field for c in chosen}
-    if import_type == "leads" and "lead_title" not in fields and fields & _PERSON_OR_ACCOUNT:
-        # Odoo crm.lead and Salesforce opportunities call the deal "Name" next to a contact/company.
-        chosen = [
-            Column(c.index, c.header, "lead_title", True)
-            if c.field == "name"
-            and header_key(c.header) == "name"
-            and c.index not in explicit_indexes(header, explicit)
-            else c
-            for c in chosen
-        ]
     return ColumnMap(tuple(chosen))
-
-
-def explicit_indexes(header: list[str], explicit: dict[str, str]) -> set[int]:
-    return {i for i, h in enumerate(header) if header_key(h) in explicit}
