@@ -32,8 +32,12 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check app.py chalicelib scripts tests
+	$(BIN)/ruff check app.py chalicelib scripts tests bench
 	$(BIN)/mypy
+
+## bench: CSV import benchmark against moto server (not part of `make test`); writes bench/results.json
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 smoke: $(STAMP)
 	$(BIN)/python -m pytest tests/smoke

@@ -23,6 +23,7 @@ from chalicelib.persistence import leads as lead_store
 from chalicelib.persistence.models import AccessItem, AccountItem, ClaimItem, ImportItem, Item, LeadItem
 
 STALE = "The import job was advanced by another worker."
+WRITE_CONCURRENCY = 4  # BatchWriteItem calls in flight per chunk
 
 
 def _to_item(job: ImportJob) -> ImportItem:
@@ -195,7 +196,7 @@ def write_new(accounts: list[Account], leads: list[tuple[Lead, datetime]]) -> in
     for lead, account_created_at in leads:
         for item in [lead_store.to_item(lead), *lead_store.attachment_items(lead, account_created_at.isoformat())]:
             items[(item.pk, item.sk)] = item  # one access link per rep and account, however many leads
-    return db.batch_write(puts=list(items.values())) if items else 0
+    return db.batch_write(puts=list(items.values()), concurrency=WRITE_CONCURRENCY) if items else 0
 
 
 def update_account(before: Account, after: Account) -> Account:

@@ -186,6 +186,13 @@ def resume(org_id: str, import_id: str, deadline: Deadline) -> ImportJob | None:
     continuation. A job already finished (a repeated event) is left alone."""
     logger.append_keys(import_id=import_id)
     try:
+        return _resume(org_id, import_id, deadline)
+    finally:
+        logger.remove_keys(["import_id"])
+
+
+def _resume(org_id: str, import_id: str, deadline: Deadline) -> ImportJob | None:
+    try:
         job = store.get_job(org_id, import_id)
     except NotFound:
         logger.warning("import queue: no such import", extra={"org": org_id})
