@@ -261,7 +261,10 @@ def test_unknown_mapping_target_is_422(api):
 
 def test_empty_or_binary_body_is_400(api):
     assert post_csv(api, b"").is_problem(400)
-    assert post_csv(api, b"\x00\x01\x02\xff\xfe\x00" * 50 + bytes(range(256)) * 20).status in (400, 202)
+    xlsx = bytes.fromhex("504b030414000600080000002100") + bytes(range(256)) * 20  # an .xlsx sent as CSV
+    r = post_csv(api, xlsx)
+    assert r.is_problem(400) and "CSV" in r.json["detail"]
+    assert table_items("import") == []  # nothing is created for a file that cannot be read
 
 
 def test_mapping_parameter_overrides_recognition(api):
