@@ -41,8 +41,12 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check app.py chalicelib scripts tests infra
+	$(BIN)/ruff check app.py chalicelib scripts tests infra bench
 	$(BIN)/mypy
+
+## bench: CSV import benchmark against moto server (not part of `make test`); writes bench/results.json
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 smoke: $(STAMP)
 	$(BIN)/python -m pytest tests/smoke

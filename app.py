@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
-from chalicelib.api import accounts, leads, problems, reps, settings, system, timeline
+from chalicelib.api import accounts, imports, leads, problems, reps, settings, system, timeline
 from chalicelib.ids import new_id
+from chalicelib.jobs import JOBS, Job
+from chalicelib.jobs import imports as import_jobs
 from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="tawasul")
@@ -22,6 +26,28 @@ app.register_blueprint(settings.bp)
 app.register_blueprint(leads.bp)
 app.register_blueprint(timeline.bp)
 app.register_blueprint(reps.bp)
+app.register_blueprint(imports.bp)
+
+
+# S3 upload events reach the import queue through SQS (infra/ wires bucket -> queue + DLQ);
+# Chalice needs the queue name when it packages the app, so it is read here.
+@app.on_sqs_message(queue=os.environ.get("TAWASUL_IMPORT_QUEUE", "tawasul-local-imports"), batch_size=1)
+def import_worker(event: Any) -> None:
+    remaining = getattr(app.lambda_context, "get_remaining_time_in_millis", None)
+    for record in event:
+        import_jobs.handle_message(record.body, remaining)
+
+
+def _scheduled(job: Job) -> Callable[[Any], dict[str, Any]]:
+    def run(event: Any) -> dict[str, Any]:
+        return job.run()
+
+    run.__name__ = job.name
+    return run
+
+
+for _job in list(JOBS.values()):
+    app.schedule(Rate(_job.rate_minutes, unit=Rate.MINUTES), name=_job.name)(_scheduled(_job))
 
 
 @app.middleware("http")

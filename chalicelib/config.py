@@ -23,6 +23,8 @@ class Settings:
     public_base_url: str
     max_body_bytes: int
     fixed_now: str | None
+    import_queue: str = "tawasul-local-imports"
+    import_inline_seconds: float = 20.0
 
     @property
     def is_local(self) -> bool:
@@ -44,6 +46,8 @@ def get_settings() -> Settings:
         public_base_url=env.get("TAWASUL_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         max_body_bytes=int(env.get("TAWASUL_MAX_BODY_BYTES", str(5 * 1024 * 1024))),
         fixed_now=env.get("TAWASUL_NOW") or None,
+        import_queue=env.get("TAWASUL_IMPORT_QUEUE", f"tawasul-{stage}-imports"),
+        import_inline_seconds=float(env.get("TAWASUL_IMPORT_INLINE_SECONDS", "20")),
     )
 
 

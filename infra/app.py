@@ -41,6 +41,11 @@ def main() -> None:
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     env = cdk.Environment(account=account, region=region) if account and region else None
     for stage in stages:
+        # Chalice imports the app with the stage's environment variables, and app.py reads the
+        # import queue's name then: a fresh import per stage (routes register at import, so the
+        # app's own modules go too), or the previous stage's names would leak into this one.
+        for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib.api")]:
+            del sys.modules[name]
         TawasulStack(
             app,
             stage,  # Chalice takes its stage name from the stack's construct id.

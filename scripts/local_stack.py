@@ -72,6 +72,50 @@ def provision() -> None:
     buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if settings.uploads_bucket not in buckets:
         s3.create_bucket(Bucket=settings.uploads_bucket)
+    provision_import_queue(settings.uploads_bucket, settings.import_queue)
+
+
+def provision_import_queue(bucket: str, queue: str) -> str:
+    """The import queue and the bucket notification feeding it (what infra/ does in the cloud)."""
+    import boto3
+
+    from chalicelib.persistence.keys import UPLOADS_PREFIX
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("s3").put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOADS_PREFIX}]}},
+                }
+            ]
+        },
+    )
+    return str(url)
+
+
+def poll_import_queue(wait_seconds: int = 1) -> int:
+    """Deliver waiting import-queue messages to the worker, as the SQS event source would."""
+    import boto3
+
+    from chalicelib.config import get_settings
+    from chalicelib.jobs.imports import handle_message
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=get_settings().import_queue)["QueueUrl"]
+    handled = 0
+    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=wait_seconds).get(
+        "Messages", []
+    ):
+        handle_message(message["Body"])
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        handled += 1
+    return handled
 
 
 def run_jobs_once() -> dict[str, Any]:
@@ -86,11 +130,17 @@ def run_jobs_once() -> dict[str, Any]:
 
 
 def _job_loop(stop: threading.Event) -> None:
-    """Run each job on its rate, as EventBridge schedules would in the cloud."""
+    """Run each job on its rate, as EventBridge schedules would in the cloud, and feed the import
+    queue to its worker, as the SQS event source mapping would."""
     from chalicelib.jobs import JOBS
 
     last: dict[str, float] = {}
-    while not stop.wait(5):
+    while not stop.wait(1):
+        try:
+            while poll_import_queue(wait_seconds=0):  # uploads are processed end to end
+                pass
+        except Exception:
+            log.exception("import queue poll failed")
         for name, job in JOBS.items():
             if time.monotonic() - last.get(name, 0.0) >= job.rate_minutes * 60:
                 last[name] = time.monotonic()

@@ -16,6 +16,8 @@ os.environ.update(
         "TAWASUL_STAGE": "test",
         "TAWASUL_TABLE": "tawasul-test",
         "TAWASUL_IDEMPOTENCY_TABLE": "tawasul-test-idempotency",
+        "TAWASUL_UPLOADS_BUCKET": "tawasul-test-uploads",
+        "TAWASUL_IMPORT_QUEUE": "tawasul-test-imports",
         "TAWASUL_JWT_SECRET": "test-secret-that-is-long-enough-for-hs256",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from chalicelib.api.schemas import AccountOut, SettingsOut
+from datetime import datetime
+
+from chalicelib.api.schemas import AccountOut, ImportColumn, ImportIssue, ImportOut, SettingsOut
 from chalicelib.domain.accounts import Account, Risk
+from chalicelib.domain.imports.job import ImportJob
 from chalicelib.domain.settings import StoredSettings
 from chalicelib.domain.timeutil import format_rfc3339
 
@@ -38,4 +41,37 @@ def settings_out(stored: StoredSettings) -> SettingsOut:
         **stored.settings.model_dump(),
         version=stored.version,
         updated_at=format_rfc3339(stored.updated_at) if stored.updated_at else None,
+    )
+
+
+def import_out(job: ImportJob) -> ImportOut:
+    def at(value: datetime | None) -> str | None:
+        return format_rfc3339(value) if value else None
+
+    return ImportOut(
+        id=job.id,
+        type=job.import_type,
+        status=job.status,
+        dry_run=job.dry_run,
+        total_rows=job.total_rows,
+        processed_rows=job.processed_rows,
+        created=job.counters.get("created", 0),
+        updated=job.counters.get("updated", 0),
+        duplicates=job.counters.get("duplicates", 0),
+        rejected=job.counters.get("rejected", 0),
+        accounts_created=job.counters.get("accounts_created", 0),
+        leads_created=job.counters.get("leads_created", 0),
+        leads_existing=job.counters.get("leads_existing", 0),
+        errors=[ImportIssue.model_validate(e) for e in job.errors],
+        errors_truncated=job.counters.get("rejected", 0) > len(job.errors),
+        warnings=[ImportIssue.model_validate(w) for w in job.warnings],
+        columns=[ImportColumn.model_validate(c) for c in job.columns],
+        size_bytes=job.size_bytes,
+        processed_bytes=job.resume_offset,
+        failure=job.failure or None,
+        created_at=at(job.created_at) or "",
+        updated_at=at(job.updated_at) or "",
+        started_at=at(job.started_at),
+        finished_at=at(job.finished_at),
+        version=job.version,
     )

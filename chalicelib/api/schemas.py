@@ -59,3 +59,54 @@ class Problem(BaseModel):
     detail: str
     errors: list[dict[str, str]] | None = None
     current_version: int | None = None
+
+
+class ImportIssue(BaseModel):
+    row: int
+    field: str
+    message: str
+
+
+class ImportColumn(BaseModel):
+    column: str
+    field: str
+
+
+class ImportOut(BaseModel):
+    """A CSV import job. ``created`` counts accounts (type=accounts) or leads (type=leads);
+    ``duplicates`` counts rows merged into another row or an existing account."""
+
+    id: str
+    type: str
+    status: str
+    dry_run: bool
+    total_rows: int | None
+    processed_rows: int
+    created: int
+    updated: int
+    duplicates: int
+    rejected: int
+    accounts_created: int
+    leads_created: int
+    leads_existing: int
+    errors: list[ImportIssue]
+    errors_truncated: bool
+    warnings: list[ImportIssue]
+    columns: list[ImportColumn]
+    size_bytes: int | None
+    processed_bytes: int
+    failure: str | None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    finished_at: str | None
+    version: int
+
+
+class ImportUploadOut(BaseModel):
+    import_id: str
+    upload_url: str
+    method: str
+    headers: dict[str, str]
+    expires_in: int
+    job: ImportOut

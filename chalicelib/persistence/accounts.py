@@ -99,6 +99,17 @@ def _name_keys(account: Account) -> dict[tuple[str, str], NameKeyItem]:
     return entries
 
 
+def creation_items(account: Account) -> list[Item]:
+    """Exactly the items ``create`` writes (profile, claims, name keys), for bulk writers that
+    have already checked the claims are free (the CSV import)."""
+    return [_to_item(account), *_claims(account).values(), *_name_keys(account).values()]
+
+
+def claim_key(account_org: str, kind: str, value: str) -> str:
+    """The claim partition of an e-mail (``kind="email"``) or phone (``"phone"``)."""
+    return keys.email_claim(account_org, value) if kind == "email" else keys.phone_claim(account_org, value)
+
+
 def _claim_conflict(pk: str) -> str:
     what = "e-mail address" if "#EMAIL#" in pk else "phone number"
     return f"Another account in your organisation already has this {what} ({pk.rsplit('#', 1)[-1]})."

@@ -7,6 +7,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
@@ -117,25 +118,33 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(3.2, 0.05 * (2**attempt))))
 
 
-def batch_write(puts: Iterable[models.Item] = (), deletes: Iterable[tuple[str, str]] = ()) -> int:
-    """Write items in chunks of 25, retrying ``UnprocessedItems`` with backoff; returns calls made."""
+def batch_write(
+    puts: Iterable[models.Item] = (), deletes: Iterable[tuple[str, str]] = (), *, concurrency: int = 1
+) -> int:
+    """Write items in chunks of 25, retrying ``UnprocessedItems`` with backoff; returns calls made.
+
+    ``concurrency`` > 1 sends that many chunks at once (the client is thread-safe): bulk writers
+    such as the CSV import are bound by round trips, not by the table."""
     table = get_settings().table_name
     requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item.serialize()}} for item in puts]
     requests += [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in deletes]
     ddb = client()
-    calls = 0
-    for chunk in chunked(requests, BATCH_WRITE_SIZE):
+
+    def write(chunk: Sequence[dict[str, Any]]) -> int:
         pending: list[dict[str, Any]] = list(chunk)
         for attempt in range(MAX_BATCH_ATTEMPTS):
-            calls += 1
             response = ddb.batch_write_item(RequestItems={table: pending})
             pending = response.get("UnprocessedItems", {}).get(table, [])
             if not pending:
-                break
+                return attempt + 1
             _backoff(attempt)
-        else:
-            raise RuntimeError(f"DynamoDB left {len(pending)} writes unprocessed after {MAX_BATCH_ATTEMPTS} tries")
-    return calls
+        raise RuntimeError(f"DynamoDB left {len(pending)} writes unprocessed after {MAX_BATCH_ATTEMPTS} tries")
+
+    chunks = list(chunked(requests, BATCH_WRITE_SIZE))
+    if concurrency <= 1 or len(chunks) <= 1:
+        return sum(write(chunk) for chunk in chunks)
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(chunks))) as pool:
+        return sum(pool.map(write, chunks))
 
 
 def batch_get(keys: Sequence[tuple[str, str]]) -> list[models.Item]:

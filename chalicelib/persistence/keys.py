@@ -157,3 +157,41 @@ def rep(org_id: str, user_id: str) -> str:
 def reps_list(org_id: str) -> str:
     """GSI1 partition: every rep profile of the organisation."""
     return f"ORG#{org_id}#REPS"
+
+IMPORT = "IMPORT"
+
+
+def import_job(org_id: str, import_id: str) -> str:
+    return entity(org_id, IMPORT, import_id)
+
+
+def imports_list(org_id: str) -> str:
+    """GSI1 partition: the organisation's import jobs, newest first."""
+    return f"ORG#{org_id}#IMPORTS"
+
+
+# GSI3 partition of import jobs still running, read only by the job that resumes stalled ones
+# (like the DUE# partitions, it spans organisations and is never read by a request).
+ACTIVE_IMPORTS = "IMPORTS#ACTIVE"
+
+
+def active_import(updated_at: datetime, org_id: str, import_id: str) -> str:
+    return f"{moment(updated_at)}#{org_id}#{import_id}"
+
+
+UPLOADS_PREFIX = "uploads/"
+
+
+def upload_object(org_id: str, import_id: str) -> str:
+    """S3 key of an uploaded import file; the bucket notifies the import queue for this prefix."""
+    return f"{UPLOADS_PREFIX}{org_id}/{import_id}.csv"
+
+
+def parse_upload_object(key: str) -> tuple[str, str] | None:
+    """(org, import id) of an upload key, or None for anything else in the bucket."""
+    if not key.startswith(UPLOADS_PREFIX) or not key.endswith(".csv"):
+        return None
+    parts = key[len(UPLOADS_PREFIX) : -len(".csv")].split("/")
+    if len(parts) != 2 or not all(parts):
+        return None
+    return parts[0], parts[1]

@@ -233,3 +233,36 @@ class RepItem(Item, discriminator="rep"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+
+
+class ImportItem(Item, discriminator="import"):
+    """A CSV import job: request, progress (resume position) and report."""
+
+    id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    owner_role = UnicodeAttribute()
+    import_type = UnicodeAttribute()
+    origin = UnicodeAttribute()
+    status = UnicodeAttribute()
+    dry_run = BooleanAttribute(default=False)
+    object_key = UnicodeAttribute(null=True)
+    checksum = UnicodeAttribute(null=True)
+    mapping = MapAttribute(null=True)  # type: ignore[var-annotated]
+    csv_format = MapAttribute(null=True)  # type: ignore[var-annotated]
+    header = ListAttribute(of=UnicodeAttribute, null=True)
+    columns = ListAttribute(null=True)  # type: ignore[var-annotated]
+    resume_offset = NumberAttribute(default=0)
+    next_row = NumberAttribute(default=2)
+    processed_rows = NumberAttribute(default=0)
+    total_rows = NumberAttribute(null=True)
+    size_bytes = NumberAttribute(null=True)
+    counters = MapAttribute(null=True)  # type: ignore[var-annotated]
+    errors = ListAttribute(null=True)  # type: ignore[var-annotated]
+    warnings = ListAttribute(null=True)  # type: ignore[var-annotated]
+    failure = UnicodeAttribute(null=True)
+    started_at = UTCDateTimeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()

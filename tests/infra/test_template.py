@@ -215,6 +215,20 @@ def test_import_queue_name_agrees_with_chalice_config() -> None:
         assert variables[resources.ENV_IMPORT_QUEUE] == resources.import_queue_name(stage)
 
 
+def test_each_stage_of_the_real_app_consumes_its_own_import_queue(stacks: dict[str, Template]) -> None:
+    """Both stages are synthesised in one process: the second must not inherit the first's queue."""
+    for stage, template in stacks.items():
+        worker = template.resources["ImportWorker"]["Properties"]
+        (event,) = worker["Events"].values()
+        assert event["Properties"]["Queue"]["Fn::Sub"].endswith(":" + resources.import_queue_name(stage))
+        assert worker["Timeout"] == 300  # .chalice/config.json: the worker outlives API Gateway's 29 s
+        queue = next(
+            q for q in template.of_type("AWS::SQS::Queue").values()
+            if q["Properties"].get("QueueName") == resources.import_queue_name(stage)
+        )
+        assert queue["Properties"]["VisibilityTimeout"] >= 6 * worker["Timeout"]
+
+
 # --- uploads, queues, dead letters, alarms ----------------------------------------------------
 
 

@@ -1,0 +1,83 @@
+"""/imports: CSV imports of accounts and leads (inline up to 5 MB, or a presigned S3 upload)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.http import CSV_BODY, Call, QueryParam, Result, endpoint
+from chalicelib.api.presenters import import_out
+from chalicelib.api.schemas import ImportOut, ImportUploadOut
+from chalicelib.domain.imports.columns import ImportType
+from chalicelib.services import imports
+
+bp = Blueprint(__name__)
+TAGS = ["imports"]
+
+OPTIONS = (
+    QueryParam(
+        "type",
+        "what each row describes: accounts, or leads (a deal plus its account)",
+        {"type": "string", "enum": ["accounts", "leads"]},
+        required=True,
+    ),
+    QueryParam(
+        "mapping",
+        'JSON object overriding column recognition, e.g. {"Mobile No": "phone", "Ref": "custom", "Junk": "ignore"}; '
+        "also accepted as the X-Import-Mapping header",
+        {"type": "string"},
+    ),
+    QueryParam("dry_run", "validate and report without writing anything", {"type": "boolean", "default": False}),
+)
+
+
+def _options(call: Call) -> tuple[ImportType, dict[str, str], bool]:
+    mapping = call.query.get("mapping") or call.headers.get("x-import-mapping")
+    return imports.options(call.query.get("type"), mapping, call.query.get("dry_run"))
+
+
+@endpoint(
+    bp,
+    "/imports",
+    "POST",
+    summary="Import a CSV file sent as the body (text/csv, at most 5 MB); 202 with the job, often already completed",
+    tags=TAGS,
+    body=CSV_BODY,
+    response=ImportOut,
+    status=202,
+    query=OPTIONS,
+)
+def post_import(call: Call) -> Result:
+    import_type, mapping, dry_run = _options(call)
+    job = imports.start_inline(call.principal, call.raw_body, import_type=import_type, mapping=mapping, dry_run=dry_run)
+    return Result(import_out(job), 202, {"Location": f"/imports/{job.id}"})
+
+
+@endpoint(
+    bp,
+    "/imports/uploads",
+    "POST",
+    summary="Start an import of a large file: PUT the file to upload_url; the upload starts the job",
+    tags=TAGS,
+    response=ImportUploadOut,
+    status=201,
+    query=OPTIONS,
+)
+def post_upload(call: Call) -> Result:
+    import_type, mapping, dry_run = _options(call)
+    job, url, expires_in = imports.create_upload(
+        call.principal, import_type=import_type, mapping=mapping, dry_run=dry_run
+    )
+    body = ImportUploadOut(
+        import_id=job.id,
+        upload_url=url,
+        method="PUT",
+        headers={"Content-Type": "text/csv"},
+        expires_in=expires_in,
+        job=import_out(job),
+    )
+    return Result(body, 201, {"Location": f"/imports/{job.id}"})
+
+
+@endpoint(bp, "/imports/{import_id}", summary="Progress and report of an import", tags=TAGS, response=ImportOut)
+def get_import(call: Call) -> ImportOut:
+    return import_out(imports.get_import(call.principal, call.path["import_id"]))

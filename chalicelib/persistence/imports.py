@@ -1,0 +1,206 @@
+"""Import jobs and the bulk reads/writes a CSV import needs.
+
+Per chunk of rows the import makes two ``BatchGetItem`` rounds (100 keys per call): the e-mail and
+phone claims plus the profiles its deterministic ids would use, then the profiles (and the
+importing rep's access links) of the accounts those claims point at. New accounts and leads are
+written with ``db.batch_write`` (25 per call, ``UnprocessedItems`` retried with backoff). Every
+key is deterministic, so a replayed chunk overwrites what it wrote before instead of duplicating.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.accounts import Account
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.imports.job import ImportJob
+from chalicelib.domain.pipeline import Lead
+from chalicelib.persistence import accounts as account_store
+from chalicelib.persistence import db, keys
+from chalicelib.persistence import leads as lead_store
+from chalicelib.persistence.models import AccessItem, AccountItem, ClaimItem, ImportItem, Item, LeadItem
+
+STALE = "The import job was advanced by another worker."
+WRITE_CONCURRENCY = 4  # BatchWriteItem calls in flight per chunk
+
+
+def _to_item(job: ImportJob) -> ImportItem:
+    item = ImportItem(
+        keys.import_job(job.org_id, job.id),
+        keys.PROFILE,
+        gsi1pk=keys.imports_list(job.org_id),
+        gsi1sk=keys.sortable(job.created_at, job.id),
+        id=job.id,
+        org_id=job.org_id,
+        owner_id=job.owner_id,
+        owner_role=job.owner_role,
+        import_type=job.import_type,
+        origin=job.origin,
+        status=job.status,
+        dry_run=job.dry_run,
+        object_key=job.object_key or None,
+        checksum=job.checksum or None,
+        mapping=job.mapping or None,
+        csv_format=job.csv_format or None,
+        header=job.header or None,
+        columns=job.columns or None,
+        resume_offset=job.resume_offset,
+        next_row=job.next_row,
+        processed_rows=job.processed_rows,
+        total_rows=job.total_rows,
+        size_bytes=job.size_bytes,
+        counters=job.counters,
+        errors=job.errors or None,
+        warnings=job.warnings or None,
+        failure=job.failure or None,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
+    if job.status == "running":
+        # Listed for the resume job while it runs; the sort key is the last progress time.
+        item.gsi3pk = keys.ACTIVE_IMPORTS
+        item.gsi3sk = keys.active_import(job.updated_at, job.org_id, job.id)
+    if job.version:
+        item.version = job.version
+    return item
+
+
+def _plain_list(values: Any) -> list[dict[str, Any]]:
+    return [db.plain(v) if not isinstance(v, dict) else v for v in values or []]
+
+
+def to_domain(item: ImportItem) -> ImportJob:
+    return ImportJob(
+        id=item.id,
+        org_id=item.org_id,
+        owner_id=item.owner_id,
+        owner_role=item.owner_role,
+        import_type=item.import_type,  # type: ignore[arg-type]
+        origin=item.origin,  # type: ignore[arg-type]
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        status=item.status,  # type: ignore[arg-type]
+        dry_run=bool(item.dry_run),
+        object_key=item.object_key or "",
+        checksum=item.checksum or "",
+        mapping=db.plain(item.mapping),
+        csv_format=db.plain(item.csv_format),
+        header=[str(h) for h in item.header or []],
+        columns=_plain_list(item.columns),
+        resume_offset=int(item.resume_offset or 0),
+        next_row=int(item.next_row or 2),
+        processed_rows=int(item.processed_rows or 0),
+        total_rows=int(item.total_rows) if item.total_rows is not None else None,
+        size_bytes=int(item.size_bytes) if item.size_bytes is not None else None,
+        counters={k: int(v) for k, v in db.plain(item.counters).items()},
+        errors=_plain_list(item.errors),
+        warnings=_plain_list(item.warnings),
+        failure=item.failure or "",
+        started_at=item.started_at,
+        finished_at=item.finished_at,
+        version=int(item.version or 0),
+    )
+
+
+@db.bound
+def create_job(job: ImportJob) -> ImportJob:
+    item = _to_item(job)
+    db.save_versioned(item, conflict="This import already exists.")
+    return to_domain(item)
+
+
+@db.bound
+def save_job(job: ImportJob) -> ImportJob:
+    """Save progress if nobody else advanced the job since it was read (Conflict otherwise)."""
+    item = _to_item(job)
+    db.save_versioned(item, conflict=STALE)
+    return to_domain(item)
+
+
+@db.bound
+def get_job(org_id: str, import_id: str) -> ImportJob:
+    try:
+        item = ImportItem.get(keys.import_job(org_id, import_id), keys.PROFILE, consistent_read=True)
+    except ImportItem.DoesNotExist:
+        raise NotFound("No such import.")
+    return to_domain(item)
+
+
+@db.bound
+def stalled_jobs(updated_before: datetime, limit: int = 25) -> list[ImportJob]:
+    """Running jobs whose last progress is older than ``updated_before`` (one Query on gsi3)."""
+    result = Item.gsi3.query(
+        keys.ACTIVE_IMPORTS, Item.gsi3sk < keys.moment(updated_before), limit=limit, consistent_read=False
+    )
+    return [to_domain(row) for row in result if isinstance(row, ImportItem)]
+
+
+@dataclass
+class Lookup:
+    claims: dict[str, str] = field(default_factory=dict)  # claim pk -> account id
+    accounts: dict[str, Account] = field(default_factory=dict)
+    access: set[str] = field(default_factory=set)  # account ids the importing rep has an access link to
+    leads: set[str] = field(default_factory=set)
+
+
+@db.bound
+def lookup(
+    org_id: str,
+    *,
+    claim_keys: list[str],
+    account_ids: list[str],
+    lead_ids: list[str],
+    access_user: str | None,
+) -> Lookup:
+    """What already exists for one chunk of rows, in two batched reads."""
+    found = Lookup()
+    first = [(pk, keys.CLAIM) for pk in claim_keys]
+    first += [(keys.account(org_id, a), keys.PROFILE) for a in account_ids]
+    first += [(keys.lead(org_id, lead_id), keys.PROFILE) for lead_id in lead_ids]
+    for item in db.batch_get(first) if first else []:
+        _note(found, item)
+    claimed = [a for a in dict.fromkeys(found.claims.values()) if a not in found.accounts]
+    second = [(keys.account(org_id, a), keys.PROFILE) for a in claimed]
+    if access_user:
+        wanted = list(dict.fromkeys([*found.claims.values(), *found.accounts]))
+        second += [(keys.account(org_id, a), keys.access(access_user)) for a in wanted]
+    for item in db.batch_get(second) if second else []:
+        _note(found, item)
+    return found
+
+
+def _note(found: Lookup, item: Item) -> None:
+    if isinstance(item, ClaimItem):
+        found.claims[item.pk] = item.account_id
+    elif isinstance(item, AccountItem):
+        found.accounts[item.id] = account_store.to_domain(item)
+    elif isinstance(item, AccessItem):
+        found.access.add(item.account_id)
+    elif isinstance(item, LeadItem):
+        found.leads.add(item.id)
+
+
+@db.bound
+def write_new(accounts: list[Account], leads: list[tuple[Lead, datetime]]) -> int:
+    """Batch-write new accounts (exactly the items ``accounts.create`` writes) and new leads with
+    their attachment links; returns the BatchWriteItem calls made."""
+    items: dict[tuple[str, str], Item] = {}
+    for account in accounts:
+        for item in account_store.creation_items(account):
+            items[(item.pk, item.sk)] = item
+    for lead, account_created_at in leads:
+        for item in [lead_store.to_item(lead), *lead_store.attachment_items(lead, account_created_at)]:
+            items[(item.pk, item.sk)] = item  # one access link per rep and account, however many leads
+    return db.batch_write(puts=list(items.values()), concurrency=WRITE_CONCURRENCY) if items else 0
+
+
+def update_account(before: Account, after: Account) -> Account:
+    """A merge into an existing account: version-conditioned, new claims conditional (Conflict)."""
+    return account_store.update(before, after)
+
+
+__all__ = ["Conflict", "Lookup", "create_job", "get_job", "lookup", "save_job", "stalled_jobs", "write_new"]

@@ -1,0 +1,75 @@
+"""S3 (import files) and SQS (the import queue): clients created on first use and reused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.config import get_settings
+
+READ_CHUNK = 256 * 1024
+
+
+@lru_cache(maxsize=4)
+def _client(service: str, region: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Signature v4 so presigned URLs work in every region; endpoint from AWS_ENDPOINT_URL(_S3).
+    return boto3.client(service, region_name=region, config=Config(signature_version="s3v4"))
+
+
+def s3() -> Any:
+    return _client("s3", get_settings().region)
+
+
+def sqs() -> Any:
+    return _client("sqs", get_settings().region)
+
+
+def presigned_put(key: str, *, content_type: str, expires_in: int) -> str:
+    return str(
+        s3().generate_presigned_url(
+            "put_object",
+            Params={"Bucket": get_settings().uploads_bucket, "Key": key, "ContentType": content_type},
+            ExpiresIn=expires_in,
+        )
+    )
+
+
+def put_object(key: str, body: bytes, content_type: str = "text/csv") -> None:
+    s3().put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=body, ContentType=content_type)
+
+
+def head_object(key: str) -> dict[str, Any] | None:
+    try:
+        meta: dict[str, Any] = s3().head_object(Bucket=get_settings().uploads_bucket, Key=key)
+    except s3().exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return meta
+
+
+def read_range(key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """The object's bytes from ``start`` (one ranged GET, streamed in 256 KB chunks)."""
+    if length is not None and length <= 0:
+        return iter(())
+    end = "" if length is None else str(start + length - 1)
+    response = s3().get_object(Bucket=get_settings().uploads_bucket, Key=key, Range=f"bytes={start}-{end}")
+    body = response["Body"]
+    return iter(lambda: body.read(READ_CHUNK), b"")
+
+
+@lru_cache(maxsize=4)
+def _queue_url(name: str, region: str) -> str:
+    return str(sqs().get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def enqueue_import(org_id: str, import_id: str) -> None:
+    """Ask the import worker to continue a job (the message the S3 event would have sent)."""
+    settings = get_settings()
+    url = _queue_url(settings.import_queue, settings.region)
+    sqs().send_message(QueueUrl=url, MessageBody=json.dumps({"tawasul_import": {"org": org_id, "id": import_id}}))
