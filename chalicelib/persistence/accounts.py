@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.normalize import fold_name, name_search_keys
@@ -28,6 +30,7 @@ def _to_item(account: Account) -> AccountItem:
         gsi1sk=keys.sortable(account.created_at, account.id),
         gsi2pk=keys.owner_accounts(account.org_id, account.owner_id),
         gsi2sk=keys.sortable(account.created_at, account.id),
+        **_name_index(account.org_id, account.id, _full_name_key(account)),
         id=account.id,
         org_id=account.org_id,
         name=account.name,
@@ -91,11 +94,27 @@ def _claims(account: Account) -> dict[str, ClaimItem]:
     return claims
 
 
+def _full_name_key(account: Account) -> str | None:
+    names = name_search_keys(account.name)
+    return names[0] if names else None
+
+
+def _name_index(org_id: str, account_id: str, key: str | None) -> dict[str, Any]:
+    """gsi3 attributes that list an item under a folded name in the name-search index."""
+    if not key:
+        return {"gsi3pk": None, "gsi3sk": None}
+    return {"gsi3pk": keys.name_shard(org_id, key), "gsi3sk": keys.name_entry(key, account_id)}
+
+
 def _name_keys(account: Account) -> dict[tuple[str, str], NameKeyItem]:
+    """Items for the later words of the name ("احمد علي", "علي" of "محمد احمد علي"); the full name
+    is indexed by the profile itself (its gsi3), which saves an item per account."""
     entries = {}
-    for key in name_search_keys(account.name):
-        pk, sk = keys.name_shard(account.org_id, key), keys.name_entry(key, account.id)
-        entries[(pk, sk)] = NameKeyItem(pk, sk, account_id=account.id)
+    for key in name_search_keys(account.name)[1:]:
+        index = _name_index(account.org_id, account.id, key)
+        pk, sk = index["gsi3pk"], index["gsi3sk"]
+        assert pk and sk
+        entries[(pk, sk)] = NameKeyItem(pk, sk, gsi3pk=pk, gsi3sk=sk, account_id=account.id)
     return entries
 
 
@@ -227,29 +246,42 @@ def _find_by_claim(principal: Principal, claim_pk: str) -> list[Account]:
 
 @db.bound
 def search_names(principal: Principal, query: str, limit: int, cursor: str | None) -> db.Page[Account]:
-    """Accounts whose name has a word starting with ``query`` (folded): one query, one batch read."""
+    """Accounts whose name has a word starting with ``query`` (folded): one gsi3 query, and one
+    batch read when the page holds word matches or accounts a rep sees only through a lead."""
     key = fold_name(query)
     if not key:
         return db.Page([], None)
     hash_value = keys.name_shard(principal.org_id, key)
-    start = db.decode_cursor(cursor, hash_attribute="pk", hash_value=hash_value)
-    result = NameKeyItem.query(
-        hash_value, NameKeyItem.sk.startswith(key), limit=limit * NAME_PAGE_OVERFETCH, last_evaluated_key=start
+    start = db.decode_cursor(cursor, hash_attribute="gsi3pk", hash_value=hash_value)
+    result = Item.gsi3.query(
+        hash_value, Item.gsi3sk.startswith(key), limit=limit * NAME_PAGE_OVERFETCH, last_evaluated_key=start
     )
-    ids = list(dict.fromkeys(row.account_id for row in result))
-    accounts = _visible(principal, ids)
+    rows = list(result)
+    # Full-name matches are the profiles themselves; word matches point at one.
+    profiles = {row.id: row for row in rows if isinstance(row, AccountItem)}
+    ids = list(dict.fromkeys(row.id if isinstance(row, AccountItem) else row.account_id for row in rows))
+    accounts = _visible(principal, ids, known=profiles)
     return db.Page(accounts, db.encode_cursor(result.last_evaluated_key))
 
 
-def _visible(principal: Principal, account_ids: list[str]) -> list[Account]:
-    """Of these accounts, the ones the caller may see, in the given order (one batch read)."""
+def _visible(
+    principal: Principal, account_ids: list[str], known: dict[str, AccountItem] | None = None
+) -> list[Account]:
+    """Of these accounts, the ones the caller may see, in the given order. Profiles already in
+    hand (``known``) are not read again; at most one batch read fetches the rest and, for a rep,
+    the access links of accounts they do not own."""
     if not account_ids:
         return []
-    wanted = [(keys.account(principal.org_id, a), keys.PROFILE) for a in account_ids]
+    profiles = dict(known or {})
+    wanted = [(keys.account(principal.org_id, a), keys.PROFILE) for a in account_ids if a not in profiles]
     if not principal.sees_whole_org:
-        wanted += [(keys.account(principal.org_id, a), keys.access(principal.user_id)) for a in account_ids]
-    found = db.batch_get(wanted)
-    profiles = {i.id: i for i in found if isinstance(i, AccountItem)}
+        wanted += [
+            (keys.account(principal.org_id, a), keys.access(principal.user_id))
+            for a in account_ids
+            if a not in profiles or profiles[a].owner_id != principal.user_id
+        ]
+    found = db.batch_get(wanted) if wanted else []
+    profiles.update({i.id: i for i in found if isinstance(i, AccountItem)})
     access = {i.account_id for i in found if isinstance(i, AccessItem)}
     visible = []
     for account_id in account_ids:

@@ -158,6 +158,7 @@ def reps_list(org_id: str) -> str:
     """GSI1 partition: every rep profile of the organisation."""
     return f"ORG#{org_id}#REPS"
 
+
 IMPORT = "IMPORT"
 
 

@@ -383,7 +383,9 @@ def test_account_routes_make_a_known_number_of_dynamodb_calls(api, ddb_calls):
     assert ddb_calls() == ["Query"]
     api.call("GET", "/accounts")
     assert ddb_calls() == ["Query"]
-    api.call("GET", "/accounts?q=sara")
+    api.call("GET", "/accounts?q=sara")  # the full name matches: the profile comes with the query
+    assert ddb_calls() == ["Query"]
+    api.call("GET", "/accounts?q=ali")  # a later word: the index entry points at the profile
     assert ddb_calls() == ["Query", "BatchGetItem"]
     api.call("GET", "/accounts?q=c@x.com")
     assert ddb_calls() == ["GetItem", "BatchGetItem"]
@@ -434,3 +436,13 @@ def test_oversized_search_and_fields_are_422(api):
 def test_control_characters_are_dropped_from_names(api):
     assert api.call("POST", "/accounts", {"name": "\u0000\u0007"}).is_problem(422)
     assert make(api, name="Sara\u0000 Ali")["name"] == "Sara Ali"
+
+
+def test_renaming_moves_the_account_in_name_search(api):
+    account = make(api, name="Old Name")
+    r = api.call("PATCH", f"/accounts/{account['id']}", {"version": 1, "name": "Fresh Person"})
+    assert r.status == 200
+    for gone in ("old", "name"):
+        assert api.call("GET", f"/accounts?q={gone}").json["items"] == []
+    for found in ("fresh", "person", "fresh pers"):
+        assert [a["id"] for a in api.call("GET", f"/accounts?q={found}").json["items"]] == [account["id"]]

@@ -137,7 +137,8 @@ def test_roles_get_only_what_their_function_uses(fixture_stack: Template) -> Non
     main, idempotency = tables["tawasul-dev"], tables["tawasul-dev-idempotency"]
     bucket, _ = fixture_stack.one("AWS::S3::Bucket")
     queue = next(
-        k for k, v in fixture_stack.of_type("AWS::SQS::Queue").items()
+        k
+        for k, v in fixture_stack.of_type("AWS::SQS::Queue").items()
         if v["Properties"].get("QueueName") == resources.import_queue_name("dev")
     )
 
@@ -177,7 +178,7 @@ def test_every_private_route_requires_the_cognito_authorizer(dev: Template) -> N
 
     pool_id, _ = dev.one("AWS::Cognito::UserPool")
     body = dev.resources["RestAPI"]["Properties"]["DefinitionBody"]
-    (name, scheme), = body["securityDefinitions"].items()
+    ((name, scheme),) = body["securityDefinitions"].items()
     assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
     assert scheme["x-amazon-apigateway-authorizer"]["providerARNs"] == [{"Fn::GetAtt": [pool_id, "Arn"]}]
 
@@ -223,7 +224,8 @@ def test_each_stage_of_the_real_app_consumes_its_own_import_queue(stacks: dict[s
         assert event["Properties"]["Queue"]["Fn::Sub"].endswith(":" + resources.import_queue_name(stage))
         assert worker["Timeout"] == 300  # .chalice/config.json: the worker outlives API Gateway's 29 s
         queue = next(
-            q for q in template.of_type("AWS::SQS::Queue").values()
+            q
+            for q in template.of_type("AWS::SQS::Queue").values()
             if q["Properties"].get("QueueName") == resources.import_queue_name(stage)
         )
         assert queue["Properties"]["VisibilityTimeout"] >= 6 * worker["Timeout"]
@@ -271,7 +273,8 @@ def test_import_queue_outlives_the_worker_timeout(fixture_stack: Template) -> No
     assert event["Type"] == "SQS" and event["Properties"]["BatchSize"] == 1
     assert event["Properties"]["Queue"]["Fn::Sub"].endswith(":" + resources.import_queue_name("dev"))
     queue = next(
-        q for q in fixture_stack.of_type("AWS::SQS::Queue").values()
+        q
+        for q in fixture_stack.of_type("AWS::SQS::Queue").values()
         if q["Properties"].get("QueueName") == resources.import_queue_name("dev")
     )
     assert worker["Timeout"] == 120
