@@ -144,6 +144,7 @@ class Lookup:
     claims: dict[str, str] = field(default_factory=dict)  # claim pk -> account id
     accounts: dict[str, Account] = field(default_factory=dict)
     access: set[str] = field(default_factory=set)  # account ids the importing rep has an access link to
+    access_reasons: dict[str, int] = field(default_factory=dict)  # account id -> that link's lead count
     leads: set[str] = field(default_factory=set)
 
 
@@ -180,22 +181,45 @@ def _note(found: Lookup, item: Item) -> None:
         found.accounts[item.id] = account_store.to_domain(item)
     elif isinstance(item, AccessItem):
         found.access.add(item.account_id)
+        found.access_reasons[item.account_id] = int(item.reasons or 1)
     elif isinstance(item, LeadItem):
         found.leads.add(item.id)
 
 
 @db.bound
-def write_new(accounts: list[Account], leads: list[tuple[Lead, datetime]]) -> int:
+def write_new(
+    accounts: list[Account], leads: list[tuple[Lead, datetime]], access_reasons: dict[str, int] | None = None
+) -> int:
     """Batch-write new accounts (exactly the items ``accounts.create`` writes) and new leads with
-    their attachment links; returns the BatchWriteItem calls made."""
+    their attachment links; returns the BatchWriteItem calls made.
+
+    A rep's access link to an account counts the leads that need it (the API adds and removes one
+    per lead); a batch cannot ADD, so the link is written with the count it had (``access_reasons``,
+    read in ``lookup``) plus this batch's new leads on that account.
+    """
     items: dict[tuple[str, str], Item] = {}
     for account in accounts:
         for item in account_store.creation_items(account):
             items[(item.pk, item.sk)] = item
+    new_per_link: dict[tuple[str, str], int] = {}
     for lead, account_created_at in leads:
         for item in [lead_store.to_item(lead), *lead_store.attachment_items(lead, account_created_at)]:
+            if isinstance(item, AccessItem):
+                link = (item.pk, item.sk)
+                new_per_link[link] = new_per_link.get(link, 0) + 1
+                item.reasons = (access_reasons or {}).get(lead.account_id, 0) + new_per_link[link]
             items[(item.pk, item.sk)] = item  # one access link per rep and account, however many leads
+    for item in items.values():
+        _start_versioning(item)
     return db.batch_write(puts=list(items.values()), concurrency=WRITE_CONCURRENCY) if items else 0
+
+
+def _start_versioning(item: Item) -> None:
+    """A batch put does not do what a conditioned save does for a new item: set version 1. Without
+    it the first PATCH (based on version 1, as the API reports) would never match."""
+    name = getattr(type(item), "_version_attribute_name", None)
+    if name and getattr(item, name) is None:
+        setattr(item, name, 1)
 
 
 def update_account(before: Account, after: Account) -> Account:

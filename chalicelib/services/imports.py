@@ -412,7 +412,8 @@ def _import_chunk(job: ImportJob, ctx: _Context, batch: list[tuple[int, Record]]
         ),
         account_ids=candidates,
         lead_ids=list(lead_ids.values()),
-        access_user=None if principal.sees_whole_org else principal.user_id,
+        # The rep's links decide what they may merge into; the job owner's links get new leads.
+        access_user=principal.user_id if not principal.sees_whole_org else (job.owner_id if lead_ids else None),
     )
     creates: list[Account] = []
     updates: list[tuple[Account, Account, list[ImportRow]]] = []
@@ -460,7 +461,7 @@ def _import_chunk(job: ImportJob, ctx: _Context, batch: list[tuple[int, Record]]
                     continue
                 planned_leads.add(lead_id)
                 new_leads.append((_new_lead(job, row, lead_id, target_id, at), created_at))
-    _write(job, creates, updates, new_leads)
+    _write(job, creates, updates, new_leads, found.access_reasons)
 
 
 def _claimable(job: ImportJob, row: ImportRow, target_id: str, claims: dict[str, str]) -> Account:
@@ -521,6 +522,7 @@ def _write(
     creates: list[Account],
     updates: list[tuple[Account, Account, list[ImportRow]]],
     new_leads: list[tuple[Lead, datetime]],
+    access_reasons: dict[str, int],
 ) -> None:
     failed_accounts: set[str] = set()
     for before, after, rows in updates:
@@ -535,7 +537,7 @@ def _write(
         job.count("updated")
     leads = [(lead, created_at) for lead, created_at in new_leads if lead.account_id not in failed_accounts]
     if not job.dry_run:
-        store.write_new(creates, leads)
+        store.write_new(creates, leads, access_reasons)
     job.count("accounts_created", len(creates))
     job.count("leads_created", len(leads))
     job.count("created", len(creates) if job.import_type == "accounts" else len(leads))

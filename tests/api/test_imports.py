@@ -441,3 +441,37 @@ def test_a_large_inline_body_continues_in_the_worker(api, uploads, monkeypatch):
     assert drain(api, uploads) >= 1  # the stored body's S3 event continues the job
     job = job_of(api, job["id"])
     assert (job["status"], job["created"]) == ("completed", 35)
+
+
+def test_imported_leads_keep_their_rep_on_the_account_until_the_last_one_leaves(api):
+    """Two imported deals on one company: moving one to another rep must not hide the account
+    from the rep who still owns the other (the access link counts its leads)."""
+    csv = (
+        b"Deal - Title,Organization - Name,Deal - Stage\n"
+        b"First deal,Acme Trading,Prospecting\nSecond deal,Acme Trading,Prospecting\n"
+    )
+    job = post_csv(api, csv, "type=leads", user="rep-1").json
+    assert job["created"] == 2, job
+    (access,) = [i for i in table_items("access") if i["user_id"]["S"] == "rep-1"]
+    assert access["reasons"]["N"] == "2"
+    leads = api.call("GET", "/leads", user="rep-1").json["items"]
+    account_id = leads[0]["account_id"]
+    moved = api.call(
+        "PATCH", f"/leads/{leads[0]['id']}", {"version": leads[0]["version"], "owner_id": "rep-2"}, role="manager"
+    )
+    assert moved.status == 200, moved.raw
+    assert api.call("GET", f"/accounts/{account_id}", user="rep-1").status == 200
+    (access,) = [i for i in table_items("access") if i["user_id"]["S"] == "rep-1"]
+    assert access["reasons"]["N"] == "1"
+    api.call("PATCH", f"/leads/{leads[1]['id']}", {"version": leads[1]["version"], "owner_id": "rep-2"}, role="manager")
+    # rep-1 imported (so owns) the account and keeps it; the link for their leads is gone.
+    assert [i for i in table_items("access") if i["user_id"]["S"] == "rep-1"] == []
+    assert api.call("GET", f"/accounts/{account_id}", user="rep-2").status == 200
+
+
+def test_imported_records_start_at_version_one_and_can_be_edited(api):
+    post_csv(api, b"Name,Email\nEdit Me,edit@x.com\n")
+    (account,) = api.call("GET", "/accounts").json["items"]
+    assert account["version"] == 1
+    r = api.call("PATCH", f"/accounts/{account['id']}", {"version": 1, "title": "Buyer"})
+    assert r.status == 200 and r.json["version"] == 2
