@@ -118,3 +118,29 @@ def test_errors_are_problem_json_over_http(stack):
     r = requests.put(f"{stack}/health", timeout=5)
     assert r.status_code == 405 and r.headers["Content-Type"].startswith("application/problem+json")
     assert r.headers.get("X-Correlation-Id")
+
+
+def test_pipeline_and_import_over_http(stack):
+    csv = "الاسم,الجوال,البريد الإلكتروني\nسارة محمود,0551234567,sara@example.com\n".encode("cp1256")
+    job = requests.post(
+        f"{stack}/imports?type=accounts", data=csv, headers={**_auth(), "Content-Type": "text/csv"}, timeout=30
+    )
+    assert job.status_code == 202, job.text
+    report = requests.get(f"{stack}/imports/{job.json()['id']}", headers=_auth(), timeout=10).json()
+    assert report["status"] == "completed" and report["created"] == 1 and report["errors"] == []
+    (account,) = requests.get(f"{stack}/accounts", params={"q": "ساره"}, headers=_auth(), timeout=10).json()["items"]
+    assert account["phones"] == ["+966551234567"]
+    lead = requests.post(
+        f"{stack}/leads", json={"account_id": account["id"], "title": "Annual plan"}, headers=_auth(), timeout=10
+    )
+    assert lead.status_code == 201, lead.text
+    moved = requests.post(
+        f"{stack}/leads/{lead.json()['id']}/stage", json={"stage": "presentation"}, headers=_auth(), timeout=10
+    )
+    assert moved.status_code == 200 and moved.json()["stage"] == "presentation"
+    skipped_back = requests.post(
+        f"{stack}/leads/{lead.json()['id']}/stage", json={"stage": "approach"}, headers=_auth(), timeout=10
+    )
+    assert skipped_back.status_code == 409
+    timeline = requests.get(f"{stack}/accounts/{account['id']}/timeline", headers=_auth(), timeout=10).json()
+    assert [entry["kind"] for entry in timeline["items"]][:2] == ["stage_move", "lead_created"]
