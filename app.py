@@ -60,7 +60,7 @@ def observe(event: Any, get_response: Any) -> Response:
         or event.headers.get("x-request-id")
         or (event.context or {}).get("requestId")
         or new_id()
-    )
+    )[:128]  # a client-chosen id goes into every log line: bounded
     logger.append_keys(correlation_id=correlation_id)
     tracer()
     response = get_response(event)
