@@ -56,7 +56,6 @@ def get_account(call: Call) -> AccountOut:
 )
 def patch_account(call: Call) -> AccountOut:
     patch: AccountPatch = call.body
-    patch.version = call.expected_version(patch.version)
     return account_out(accounts.update_account(call.principal, call.path["account_id"], patch))
 
 

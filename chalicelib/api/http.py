@@ -97,18 +97,6 @@ class Call:
             limit = int(raw)
         return limit, self.query.get("cursor") or None
 
-    def expected_version(self, from_body: int | None) -> int | None:
-        """The version a change was based on: the body's ``version`` or the If-Match header."""
-        if from_body is not None:
-            return from_body
-        header = self.headers.get("if-match")
-        if header is None:
-            return None
-        text = header.strip().removeprefix("W/").strip('"')
-        if not text.isdigit():
-            raise ValidationFailed.single("If-Match", 'must carry the integer version, e.g. "3"')
-        return int(text)
-
 
 @dataclass
 class Result:
@@ -171,6 +159,9 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
                 + (" Use POST /imports/uploads for larger files." if spec.body == CSV_BODY else "")
             )
         parsed = _parse_body(spec.body, raw, content_type)
+        if spec.method == "PATCH" and isinstance(parsed, BaseModel) and "version" in type(parsed).model_fields:
+            # Every PATCH is based on a version: the body's, or else the If-Match header's.
+            parsed.version = _expected_version(headers, parsed.version)  # type: ignore[attr-defined]
     call = Call(
         principal=principal,  # type: ignore[arg-type]  # public views never read it
         path=path_params,
@@ -198,6 +189,19 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     else:
         stored = _stored(view(call), spec.status)
     return _response(stored)
+
+
+def _expected_version(headers: Any, from_body: int | None) -> int | None:
+    """The version a change was based on: the body's ``version`` or the If-Match header."""
+    if from_body is not None:
+        return from_body
+    header = headers.get("if-match")
+    if header is None:
+        return None
+    text = header.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise ValidationFailed.single("If-Match", 'must carry the integer version, e.g. "3"')
+    return int(text)
 
 
 def _raw_body(request: Any) -> bytes:

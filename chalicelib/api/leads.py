@@ -94,7 +94,6 @@ def get_lead(call: Call) -> LeadOut:
 )
 def patch_lead(call: Call) -> LeadOut:
     patch: LeadPatch = call.body
-    patch.version = call.expected_version(patch.version)
     return _full(leads.update_lead(call.principal, call.path["lead_id"], patch))
 
 
@@ -162,7 +161,6 @@ def list_objections(call: Call) -> dict[str, Any]:
 )
 def patch_objection(call: Call) -> ObjectionOut:
     patch: ObjectionPatch = call.body
-    patch.version = call.expected_version(patch.version)
     objection = leads.update_objection(call.principal, call.path["lead_id"], call.path["objection_id"], patch)
     return objection_out(objection)
 
@@ -206,7 +204,6 @@ def list_referral_requests(call: Call) -> dict[str, Any]:
 )
 def patch_referral_request(call: Call) -> ReferralRequestOut:
     patch: ReferralRequestPatch = call.body
-    patch.version = call.expected_version(patch.version)
     return referral_request_out(leads.update_referral_request(call.principal, call.path["request_id"], patch))
 
 
