@@ -16,14 +16,17 @@ class Job:
     name: str
     rate_minutes: int
     run: Callable[[], dict[str, Any]]
+    uses_uploads: bool = False  # reads import uploads and queues continuations (infra/ grants it)
 
 
 JOBS: dict[str, Job] = {}
 
 
-def register(name: str, rate_minutes: int) -> Callable[[Callable[[], dict[str, Any]]], Callable[[], dict[str, Any]]]:
+def register(
+    name: str, rate_minutes: int, *, uses_uploads: bool = False
+) -> Callable[[Callable[[], dict[str, Any]]], Callable[[], dict[str, Any]]]:
     def wrap(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-        JOBS[name] = Job(name, rate_minutes, fn)
+        JOBS[name] = Job(name, rate_minutes, fn, uses_uploads)
         return fn
 
     return wrap

@@ -60,6 +60,17 @@ def public_routes() -> frozenset[tuple[str, str]]:
     return frozenset((spec.method.upper(), spec.path) for spec in http.ROUTES if spec.public)
 
 
+def upload_job_functions() -> frozenset[str]:
+    """Logical ids of the scheduled functions whose job works on import uploads
+    (``register(..., uses_uploads=True)`` in chalicelib/jobs), read from the loaded app."""
+    jobs = sys.modules.get("chalicelib.jobs")
+    if jobs is None:
+        return frozenset()
+    from chalice.utils import to_cfn_resource_name
+
+    return frozenset(to_cfn_resource_name(job.name) for job in jobs.JOBS.values() if job.uses_uploads)
+
+
 class TawasulStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -110,8 +121,9 @@ class TawasulStack(Stack):
         )
         api.require_user_pool(user_pool_arn=users.user_pool.user_pool_arn, public_routes=public_routes())
 
+        upload_jobs = upload_job_functions()
         for function in api.functions:
-            self._grant(function, database=database, uploads=uploads)
+            self._grant(function, database=database, uploads=uploads, upload_jobs=upload_jobs)
             if not settings.public_base_url and api.has_rest_api and function.kind != "api":
                 # Links in scheduled messages point at the API; the API handler itself cannot
                 # reference the API it belongs to (a cycle), and reads it from each request.
@@ -147,10 +159,11 @@ class TawasulStack(Stack):
         )
 
     @staticmethod
-    def _grant(function: Function, *, database: Database, uploads: Uploads) -> None:
+    def _grant(function: Function, *, database: Database, uploads: Uploads, upload_jobs: frozenset[str]) -> None:
         """Least privilege per kind of function: every function works on the main table; the API
         also keeps idempotency records and signs upload URLs; the import worker reads uploads
-        from its queue (and may keep idempotency records per message)."""
+        from its queue (and may keep idempotency records per message); a scheduled job that
+        resumes imports reads uploads and queues continuations."""
         database.grant_items(function.role, schema.MAIN)
         if function.kind == "api":
             database.grant_items(function.role, schema.IDEMPOTENCY)
@@ -162,4 +175,6 @@ class TawasulStack(Stack):
             database.grant_items(function.role, schema.IDEMPOTENCY)
             uploads.grant_consume(function.role)
             uploads.fit_consumer_timeout(function.timeout_seconds)
+        if function.kind == "async" and function.logical_id in upload_jobs:
+            uploads.grant_resume(function.role)
 

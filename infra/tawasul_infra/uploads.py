@@ -113,5 +113,14 @@ class Uploads(Construct):
         self.bucket.grant_put(grantee, f"{self.prefix}*")
 
     def grant_consume(self, grantee: iam.IGrantable) -> None:
+        """The import worker: its queue (it also queues its own continuations), the uploads it
+        reads, and deleting an upload it refuses (over the size limit)."""
         self.queue.grant_consume_messages(grantee)
+        self.queue.grant_send_messages(grantee)
+        self.bucket.grant_read(grantee, f"{self.prefix}*")
+        self.bucket.grant_delete(grantee, f"{self.prefix}*")
+
+    def grant_resume(self, grantee: iam.IGrantable) -> None:
+        """A scheduled job that resumes stalled imports: it reads uploads and queues continuations."""
+        self.queue.grant_send_messages(grantee)
         self.bucket.grant_read(grantee, f"{self.prefix}*")

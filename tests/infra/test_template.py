@@ -150,11 +150,26 @@ def test_roles_get_only_what_their_function_uses(fixture_stack: Template) -> Non
     job = grants(fixture_stack, "EveryFiveMinutes")
     assert job["dynamodb:PutItem"] == {main}
     assert not any(a.startswith("s3:") for a in job)
+    assert queue not in job.get("sqs:SendMessage", set())  # a job that does not declare uses_uploads
 
     worker = grants(fixture_stack, "ImportWorker")
     assert worker["sqs:ReceiveMessage"] == {queue}
+    assert worker["sqs:SendMessage"] == {queue}  # it queues its own continuations
     assert worker["s3:GetObject*"] == {bucket}
+    assert worker["s3:DeleteObject*"] == {bucket}  # an upload over the size limit is deleted
     assert "s3:PutObject" not in worker
+
+
+def test_the_job_that_resumes_stalled_imports_may_read_uploads_and_queue_continuations(dev: Template) -> None:
+    bucket, _ = dev.one("AWS::S3::Bucket")
+    queue = next(
+        k
+        for k, v in dev.of_type("AWS::SQS::Queue").items()
+        if v["Properties"].get("QueueName") == resources.import_queue_name("dev")
+    )
+    sweeper = grants(dev, "ResumeStalledImports")
+    assert sweeper["s3:GetObject*"] == {bucket} and queue in sweeper["sqs:SendMessage"]  # (and its own DLQ)
+    assert "s3:PutObject" not in sweeper and "s3:DeleteObject*" not in sweeper
 
 
 # --- API and Cognito --------------------------------------------------------------------------
