@@ -25,6 +25,7 @@ class Settings:
     fixed_now: str | None
     import_queue: str = "tawasul-local-imports"
     import_inline_seconds: float = 20.0
+    max_upload_bytes: int = 100 * 1024 * 1024
 
     @property
     def is_local(self) -> bool:
@@ -48,6 +49,7 @@ def get_settings() -> Settings:
         fixed_now=env.get("TAWASUL_NOW") or None,
         import_queue=env.get("TAWASUL_IMPORT_QUEUE", f"tawasul-{stage}-imports"),
         import_inline_seconds=float(env.get("TAWASUL_IMPORT_INLINE_SECONDS", "20")),
+        max_upload_bytes=int(env.get("TAWASUL_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024))),
     )
 
 

@@ -43,6 +43,10 @@ def put_object(key: str, body: bytes, content_type: str = "text/csv") -> None:
     s3().put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=body, ContentType=content_type)
 
 
+def delete_object(key: str) -> None:
+    s3().delete_object(Bucket=get_settings().uploads_bucket, Key=key)
+
+
 def head_object(key: str) -> dict[str, Any] | None:
     try:
         meta: dict[str, Any] = s3().head_object(Bucket=get_settings().uploads_bucket, Key=key)

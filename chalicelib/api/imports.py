@@ -7,6 +7,7 @@ from chalice import Blueprint
 from chalicelib.api.http import CSV_BODY, Call, QueryParam, Result, endpoint
 from chalicelib.api.presenters import import_out
 from chalicelib.api.schemas import ImportOut, ImportUploadOut
+from chalicelib.config import get_settings
 from chalicelib.domain.imports.columns import ImportType
 from chalicelib.services import imports
 
@@ -56,7 +57,8 @@ def post_import(call: Call) -> Result:
     bp,
     "/imports/uploads",
     "POST",
-    summary="Start an import of a large file: PUT the file to upload_url; the upload starts the job",
+    summary="Start an import of a large file (up to max_bytes, 100 MB by default): PUT the file to upload_url; "
+    "the upload starts the job",
     tags=TAGS,
     response=ImportUploadOut,
     status=201,
@@ -73,6 +75,7 @@ def post_upload(call: Call) -> Result:
         method="PUT",
         headers={"Content-Type": "text/csv"},
         expires_in=expires_in,
+        max_bytes=get_settings().max_upload_bytes,
         job=import_out(job),
     )
     return Result(body, 201, {"Location": f"/imports/{job.id}"})

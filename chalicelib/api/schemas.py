@@ -109,4 +109,5 @@ class ImportUploadOut(BaseModel):
     method: str
     headers: dict[str, str]
     expires_in: int
+    max_bytes: int
     job: ImportOut

@@ -35,7 +35,15 @@ from urllib.parse import unquote_plus
 from chalicelib import storage
 from chalicelib.config import get_settings, now
 from chalicelib.domain.accounts import Account
-from chalicelib.domain.errors import Conflict, DomainError, FieldError, MalformedRequest, NotFound, ValidationFailed
+from chalicelib.domain.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from chalicelib.domain.imports.columns import IMPORT_TYPES, ColumnMap, ImportType, map_columns, parse_mapping
 from chalicelib.domain.imports.job import ImportJob
 from chalicelib.domain.imports.merge import merge_account
@@ -205,6 +213,7 @@ def _resume(org_id: str, import_id: str, deadline: Deadline) -> ImportJob | None
             if meta is None:
                 return job  # the upload has not arrived yet; its own event will start the job
             job.size_bytes = int(meta.get("ContentLength", 0))
+            _refuse_oversized(job)
             job.checksum = str(meta.get("ETag", "")).strip('"') or job.id
             sample = b"".join(storage.read_range(job.object_key, 0, SAMPLE_BYTES))
             _read_header(
@@ -225,6 +234,24 @@ def _resume(org_id: str, import_id: str, deadline: Deadline) -> ImportJob | None
     if job.active:
         storage.enqueue_import(org_id, import_id)
     return job
+
+
+def _refuse_oversized(job: ImportJob) -> None:
+    """A presigned PUT cannot cap the size of what is uploaded, so the worker does: a file over
+    the limit is deleted unread and the job fails, saying why."""
+    limit = get_settings().max_upload_bytes
+    if (job.size_bytes or 0) > limit:
+        storage.delete_object(job.object_key)
+        raise PayloadTooLarge(
+            f"The file is {_size(job.size_bytes or 0)}; uploads of up to {_size(limit)} are imported. "
+            "Split it into smaller files."
+        )
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / (1024 * 1024):.1f} MB"
 
 
 def resume_stalled_imports() -> dict[str, Any]:

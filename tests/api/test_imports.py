@@ -392,6 +392,22 @@ def test_presigned_upload_is_processed_from_the_s3_event(api, uploads):
     assert job_of(api, body["import_id"])["version"] == job["version"]
 
 
+def test_an_upload_over_the_size_limit_is_deleted_unread_and_the_job_fails(api, uploads, monkeypatch):
+    monkeypatch.setenv("TAWASUL_MAX_UPLOAD_BYTES", "200")
+    data = ("Name,Email\n" + "".join(f"Customer {i},c{i}@x.com\n" for i in range(20))).encode()
+    assert len(data) > 200
+    body = upload(api, data)
+    assert body["max_bytes"] == 200
+    assert drain(api, uploads) == 1
+    job = job_of(api, body["import_id"])
+    assert (job["status"], job["processed_rows"], job["created"]) == ("failed", 0, 0)
+    assert job["size_bytes"] == len(data)
+    assert f"The file is {len(data)} bytes; uploads of up to 200 bytes are imported" in job["failure"]
+    key = f"uploads/org-a/{body['import_id']}.csv"
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=get_settings().uploads_bucket, Prefix=key)
+    assert table_items("account") == []
+
+
 def test_a_job_resumes_where_it_stopped_after_a_timeout(api, uploads, monkeypatch):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 50)
     rows = "".join(f"Customer {i},c{i}@x.com\n" for i in range(230))
