@@ -428,6 +428,35 @@ def test_a_job_resumes_where_it_stopped_after_a_timeout(api, uploads, monkeypatc
     assert len(table_items("account")) == 230
 
 
+def test_progress_is_saved_only_after_a_chunks_writes_succeed(api, uploads, monkeypatch):
+    """If a chunk's batch writes fail, the job must not record the chunk, so the retried message
+    writes it again."""
+    from chalicelib.persistence import db
+
+    monkeypatch.setattr(import_service, "CHUNK_ROWS", 20)
+    rows = "".join(f"Customer {i},c{i}@x.com\n" for i in range(60))
+    body = upload(api, ("Name,Email\n" + rows).encode())
+    message = boto3.client("sqs").receive_message(QueueUrl=uploads)["Messages"][0]
+    real_write, written = db.batch_write, []
+
+    def failing_on_the_second_chunk(puts=(), deletes=(), **kwargs):
+        written.append(len(list(puts)))
+        if len(written) > 1:
+            raise RuntimeError("DynamoDB left 25 writes unprocessed after 8 tries")
+        return real_write(puts, deletes, **kwargs)
+
+    monkeypatch.setattr(db, "batch_write", failing_on_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        import_service.handle_queue_message(message["Body"])
+    job = job_of(api, body["import_id"])
+    assert (job["status"], job["processed_rows"], job["created"]) == ("running", 20, 20)
+    monkeypatch.setattr(db, "batch_write", real_write)
+    import_service.handle_queue_message(message["Body"])  # SQS delivers the message again
+    job = job_of(api, body["import_id"])
+    assert (job["status"], job["processed_rows"], job["created"], job["duplicates"]) == ("completed", 60, 60, 0)
+    assert len(table_items("account")) == 60
+
+
 def test_a_stalled_import_is_resumed_by_the_scheduled_job(api, uploads, monkeypatch):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 20)
     rows = "".join(f"Customer {i},c{i}@x.com\n" for i in range(60))
