@@ -64,15 +64,26 @@ def provision() -> None:
         if name not in existing:
             ddb.create_table(**table.create_table_kwargs(name))
             if table.ttl_attribute:
-                ddb.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
-                )
+                _enable_ttl(ddb, name, table.ttl_attribute)
             log.info("created table %s", name)
     s3 = boto3.client("s3")
     buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if settings.uploads_bucket not in buckets:
         s3.create_bucket(Bucket=settings.uploads_bucket)
     provision_import_queue(settings.uploads_bucket, settings.import_queue)
+
+
+def _enable_ttl(ddb: Any, table: str, attribute: str) -> None:
+    """TTL where the server has it; some DynamoDB-compatible servers (dynalite) do not, and local
+    data then simply does not expire."""
+    from botocore.exceptions import ClientError
+
+    try:
+        ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "UnknownOperationException":
+            raise
+        log.warning("%s: this DynamoDB server has no TTL; expired items stay", table)
 
 
 def provision_import_queue(bucket: str, queue: str) -> str:
