@@ -16,7 +16,7 @@ class Job:
     name: str
     rate_minutes: int
     run: Callable[[], dict[str, Any]]
-    uses_uploads: bool = False  # reads import uploads and queues continuations (infra/ grants it)
+    uses_uploads: bool = False  # queues import continuations (infra/ grants it send on the import queue)
 
 
 JOBS: dict[str, Job] = {}

@@ -255,8 +255,9 @@ def _size(size: int) -> str:
 
 
 def resume_stalled_imports() -> dict[str, Any]:
-    """Imports whose worker died without a continuation (DLQ, lost message): pick them up again;
-    after six hours without progress, mark them failed."""
+    """Imports whose worker died without a continuation (DLQ, lost message): queue a continuation
+    for the worker (the job itself never imports: a schedule's Lambda is short-lived and one
+    stalled file could take all of it); after six hours without progress, mark them failed."""
     current = now()
     resumed, failed = 0, 0
     for job in store.stalled_jobs(current - STALLED_AFTER):
@@ -274,7 +275,7 @@ def resume_stalled_imports() -> dict[str, Any]:
                 pass
             continue
         if job.object_key:
-            resume(job.org_id, job.id, Deadline(seconds=40))
+            storage.enqueue_import(job.org_id, job.id)
             resumed += 1
     return {"resumed": resumed, "failed": failed}
 

@@ -163,7 +163,7 @@ class TawasulStack(Stack):
         """Least privilege per kind of function: every function works on the main table; the API
         also keeps idempotency records and signs upload URLs; the import worker reads uploads
         from its queue (and may keep idempotency records per message); a scheduled job that
-        resumes imports reads uploads and queues continuations."""
+        resumes imports queues continuations."""
         database.grant_items(function.role, schema.MAIN)
         if function.kind == "api":
             database.grant_items(function.role, schema.IDEMPOTENCY)

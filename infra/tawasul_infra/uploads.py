@@ -121,6 +121,5 @@ class Uploads(Construct):
         self.bucket.grant_delete(grantee, f"{self.prefix}*")
 
     def grant_resume(self, grantee: iam.IGrantable) -> None:
-        """A scheduled job that resumes stalled imports: it reads uploads and queues continuations."""
+        """A scheduled job that resumes stalled imports: it queues continuations for the worker."""
         self.queue.grant_send_messages(grantee)
-        self.bucket.grant_read(grantee, f"{self.prefix}*")

@@ -160,7 +160,7 @@ def test_roles_get_only_what_their_function_uses(fixture_stack: Template) -> Non
     assert "s3:PutObject" not in worker
 
 
-def test_the_job_that_resumes_stalled_imports_may_read_uploads_and_queue_continuations(dev: Template) -> None:
+def test_the_job_that_resumes_stalled_imports_may_queue_continuations(dev: Template) -> None:
     bucket, _ = dev.one("AWS::S3::Bucket")
     queue = next(
         k
@@ -168,8 +168,8 @@ def test_the_job_that_resumes_stalled_imports_may_read_uploads_and_queue_continu
         if v["Properties"].get("QueueName") == resources.import_queue_name("dev")
     )
     sweeper = grants(dev, "ResumeStalledImports")
-    assert sweeper["s3:GetObject*"] == {bucket} and queue in sweeper["sqs:SendMessage"]  # (and its own DLQ)
-    assert "s3:PutObject" not in sweeper and "s3:DeleteObject*" not in sweeper
+    assert queue in sweeper["sqs:SendMessage"]  # (and its own DLQ)
+    assert not any(action.startswith("s3:") for action in sweeper), bucket  # the worker reads the file
 
 
 # --- API and Cognito --------------------------------------------------------------------------
