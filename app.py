@@ -33,7 +33,8 @@ app.register_blueprint(imports.bp)
 # Chalice needs the queue name when it packages the app, so it is read here.
 @app.on_sqs_message(queue=os.environ.get("TAWASUL_IMPORT_QUEUE", "tawasul-local-imports"), batch_size=1)
 def import_worker(event: Any) -> None:
-    remaining = getattr(app.lambda_context, "get_remaining_time_in_millis", None)
+    # The event's own context: Chalice sets app.lambda_context only for HTTP requests.
+    remaining = getattr(event.context, "get_remaining_time_in_millis", None)
     for record in event:
         import_jobs.handle_message(record.body, remaining)
 

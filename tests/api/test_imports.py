@@ -377,6 +377,17 @@ def drain(api, queue_url: str) -> int:
         delivered += 1
 
 
+def test_the_worker_runs_in_a_fresh_lambda_that_has_served_no_http_request(api, uploads, monkeypatch):
+    """On AWS the worker's Lambda never sees an HTTP request, so app.lambda_context is unset;
+    the deadline must come from the SQS event's own context."""
+    from app import app
+
+    body = upload(api, hubspot_export())
+    monkeypatch.delattr(app, "lambda_context", raising=False)
+    assert drain(api, uploads) == 1
+    assert job_of(api, body["import_id"])["status"] == "completed"
+
+
 def test_presigned_upload_is_processed_from_the_s3_event(api, uploads):
     body = upload(api, hubspot_export())
     assert drain(api, uploads) == 1
