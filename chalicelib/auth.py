@@ -1,7 +1,8 @@
 """Bearer-token verification: one code path for local HS256 tokens and Cognito tokens.
 
 Locally and in tests tokens are HS256 JWTs signed with ``TAWASUL_JWT_SECRET`` carrying ``sub``,
-``org``, ``role`` and ``exp``. In the cloud they come from a Cognito user pool (RS256, keys from
+``org``, ``role`` and ``exp`` (outside the local and test stages only with a secret of its own, never
+the published default). In the cloud they come from a Cognito user pool (RS256, keys from
 its JWKS, cached), with the organisation in ``custom:org`` and the role in ``cognito:groups``.
 API Gateway's authorizer checks them too, but ``chalice local`` does not, so we never rely on it.
 """
@@ -13,8 +14,8 @@ from typing import Any
 
 import jwt
 
-from chalicelib.config import Settings
-from chalicelib.domain.errors import Unauthenticated
+from chalicelib.config import DEFAULT_JWT_SECRET, Settings
+from chalicelib.domain.errors import Unauthenticated, Unavailable
 from chalicelib.domain.principal import ROLES, Principal, Role
 
 _ROLE_PRIORITY: tuple[Role, ...] = ("admin", "manager", "rep")
@@ -59,6 +60,10 @@ def verify(token: str, settings: Settings) -> dict[str, Any]:
             ):
                 raise Unauthenticated("The token was issued for another client.")
             return claims
+        if not settings.is_local and settings.jwt_secret == DEFAULT_JWT_SECRET:
+            # A cloud stage without its user pool configured must not fall back to the secret
+            # everyone can read in the README.
+            raise Unavailable("Sign-in is not configured for this stage.")
         return jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], options=options, leeway=LEEWAY_SECONDS)
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("The token has expired.")

@@ -74,3 +74,24 @@ def test_local_tokens_round_trip():
         secret=get_settings().jwt_secret, user_id="u9", org_id="o9", role="admin", expires_at=int(time.time()) + 60
     )
     assert principal_from_header(f"bearer {token}", get_settings()).is_admin
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the short published default
+def test_a_cloud_stage_without_a_user_pool_never_accepts_the_published_default_secret():
+    from dataclasses import replace
+
+    from chalicelib.config import DEFAULT_JWT_SECRET
+    from chalicelib.domain.errors import Unavailable
+
+    token = jwt.encode(
+        {"sub": "u1", "org": "o1", "role": "admin", "exp": int(time.time()) + 60}, DEFAULT_JWT_SECRET, algorithm="HS256"
+    )
+    cloud = replace(get_settings(), stage="prod", jwt_secret=DEFAULT_JWT_SECRET, cognito_user_pool_id=None)
+    with pytest.raises(Unavailable):
+        principal_from_header(f"Bearer {token}", cloud)
+    local = replace(cloud, stage="local")
+    assert principal_from_header(f"Bearer {token}", local).role == "admin"
+    secret = "a-secret-of-its-own-at-least-32-bytes"
+    own_secret = replace(cloud, jwt_secret=secret)
+    own = jwt.encode({"sub": "u1", "org": "o1", "role": "rep", "exp": int(time.time()) + 60}, secret)
+    assert principal_from_header(f"Bearer {own}", own_secret).role == "rep"
