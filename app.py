@@ -10,6 +10,7 @@ from typing import Any
 from chalice import Chalice, Rate, Response
 
 from chalicelib.api import accounts, imports, leads, problems, reps, settings, system, timeline
+from chalicelib.api.http import CSV_MEDIA_TYPES
 from chalicelib.ids import new_id
 from chalicelib.jobs import JOBS, Job
 from chalicelib.jobs import imports as import_jobs
@@ -18,7 +19,7 @@ from chalicelib.observability import logger, metrics, tracer
 app = Chalice(app_name="tawasul")
 app.log = logger  # type: ignore[assignment]
 # CSV bodies arrive as bytes (Windows-1256 and UTF-16 files survive API Gateway untouched).
-app.api.binary_types.extend(["text/csv", "application/csv", "application/octet-stream"])
+app.api.binary_types.extend(t for t in CSV_MEDIA_TYPES if t not in app.api.binary_types)
 
 app.register_blueprint(system.bp)
 app.register_blueprint(accounts.bp)

@@ -42,6 +42,10 @@ MAX_IDEMPOTENCY_KEY = 255
 
 JSON_BODY = "json"
 CSV_BODY = "csv"
+# What a CSV upload may be labelled (browsers send Excel's type for .csv on Windows). Every one is
+# registered as a binary type in app.py, so API Gateway hands the bytes over untouched
+# (Windows-1256, UTF-16); a body of any other type, or of none, would arrive re-encoded as text.
+CSV_MEDIA_TYPES = ("text/csv", "application/csv", "application/vnd.ms-excel", "application/octet-stream", "text/plain")
 
 
 @dataclass(frozen=True)
@@ -214,8 +218,9 @@ def _raw_body(request: Any) -> bytes:
 
 def _parse_body(body_spec: type[BaseModel] | str, raw: bytes, content_type: str) -> Any:
     if body_spec == CSV_BODY:
-        if content_type not in ("text/csv", "text/plain", "application/csv", "application/octet-stream", ""):
-            raise UnsupportedMediaType(f"Send the CSV file as text/csv, not {content_type}.")
+        if content_type not in CSV_MEDIA_TYPES:
+            label = content_type or "without a Content-Type"
+            raise UnsupportedMediaType(f"Send the CSV file as text/csv, not {label}.")
         return raw
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
         raise UnsupportedMediaType(f"Send JSON (application/json), not {content_type}.")

@@ -1,4 +1,4 @@
-"""/imports: CSV imports of accounts and leads (inline up to 5 MB, or a presigned S3 upload)."""
+"""/imports: CSV imports of accounts and leads (inline up to 4.5 MB, or a presigned S3 upload)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _options(call: Call) -> tuple[ImportType, dict[str, str], bool]:
     bp,
     "/imports",
     "POST",
-    summary="Import a CSV file sent as the body (text/csv, at most 5 MB); 202 with the job, often already completed",
+    summary="Import a CSV file sent as the body (text/csv, at most 4.5 MB); 202 with the job, often already completed",
     tags=TAGS,
     body=CSV_BODY,
     response=ImportOut,

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.api.http import CSV_BODY, JSON_BODY, LIST_PARAMS, ROUTES, RouteSpec
+from chalicelib.api.http import CSV_BODY, CSV_MEDIA_TYPES, JSON_BODY, LIST_PARAMS, ROUTES, RouteSpec
 from chalicelib.api.schemas import Problem
 
 REF = "#/components/schemas/{model}"
@@ -68,7 +68,8 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         "parameters": params,
     }
     if spec.body == CSV_BODY:
-        op["requestBody"] = {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+        csv = {"schema": {"type": "string", "contentMediaType": "text/csv"}}
+        op["requestBody"] = {"required": True, "content": dict.fromkeys(CSV_MEDIA_TYPES, csv)}
     elif spec.body == JSON_BODY:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
     elif isinstance(spec.body, type):
