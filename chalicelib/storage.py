@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from chalicelib.config import get_settings
+from chalicelib.observability import logger
 
 READ_CHUNK = 256 * 1024
+REOPEN_ATTEMPTS = 3
 
 
 @lru_cache(maxsize=4)
@@ -58,13 +60,31 @@ def head_object(key: str) -> dict[str, Any] | None:
 
 
 def read_range(key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
-    """The object's bytes from ``start`` (one ranged GET, streamed in 256 KB chunks)."""
-    if length is not None and length <= 0:
-        return iter(())
-    end = "" if length is None else str(start + length - 1)
-    response = s3().get_object(Bucket=get_settings().uploads_bucket, Key=key, Range=f"bytes={start}-{end}")
-    body = response["Body"]
-    return iter(lambda: body.read(READ_CHUNK), b"")
+    """The object's bytes from ``start``, streamed in 256 KB pieces by a ranged GET. A long import
+    reads slowly, so a connection that breaks meanwhile is reopened where it stopped (up to
+    ``REOPEN_ATTEMPTS`` times); a start at or past the end of the object yields nothing."""
+    from botocore.exceptions import ClientError, IncompleteReadError, ReadTimeoutError, ResponseStreamingError
+
+    end = None if length is None else start + length  # exclusive
+    position, reopened = start, 0
+    while end is None or position < end:
+        last = "" if end is None else str(end - 1)
+        try:
+            response = s3().get_object(Bucket=get_settings().uploads_bucket, Key=key, Range=f"bytes={position}-{last}")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "InvalidRange":
+                return  # resumed exactly at the end of the file
+            raise
+        try:
+            for piece in iter(partial(response["Body"].read, READ_CHUNK), b""):
+                position += len(piece)
+                yield piece
+            return
+        except (IncompleteReadError, ReadTimeoutError, ResponseStreamingError) as error:
+            reopened += 1
+            if reopened > REOPEN_ATTEMPTS:
+                raise
+            logger.warning("upload read broke; reopening", extra={"key": key, "at": position, "error": str(error)})
 
 
 @lru_cache(maxsize=4)
