@@ -68,17 +68,28 @@ GIVE_UP_AFTER = timedelta(hours=6)
 
 @dataclass
 class Deadline:
-    """When a worker must stop taking new chunks."""
+    """When a worker must stop taking new chunks: when the next one, if it takes as long as the
+    slowest so far, would end past the time budget or inside Lambda's reserve."""
 
     seconds: float | None = None
     remaining_ms: Callable[[], int] | None = None
     reserve_ms: int = LAMBDA_RESERVE_MS
     started: float = field(default_factory=time.monotonic)
+    slowest_chunk: float = 0.0
+    _chunk_started: float | None = None
+
+    def chunk_started(self) -> None:
+        self._chunk_started = time.monotonic()
+
+    def chunk_done(self) -> None:
+        if self._chunk_started is not None:
+            self.slowest_chunk = max(self.slowest_chunk, time.monotonic() - self._chunk_started)
 
     def expired(self) -> bool:
-        if self.remaining_ms is not None and self.remaining_ms() < self.reserve_ms:
+        ahead_ms = self.slowest_chunk * 1000
+        if self.remaining_ms is not None and self.remaining_ms() - ahead_ms < self.reserve_ms:
             return True
-        return self.seconds is not None and time.monotonic() - self.started >= self.seconds
+        return self.seconds is not None and time.monotonic() - self.started + self.slowest_chunk >= self.seconds
 
 
 # -- requests -------------------------------------------------------------------------------
@@ -262,22 +273,24 @@ def resume_stalled_imports() -> dict[str, Any]:
     resumed, failed = 0, 0
     for job in store.stalled_jobs(current - STALLED_AFTER):
         if current - job.updated_at > GIVE_UP_AFTER:
-            job.status, job.failure, job.finished_at, job.updated_at = (
-                "failed",
-                "stopped making progress",
-                current,
-                current,
-            )
-            try:
-                store.save_job(job)
-                failed += 1
-            except Conflict:
-                pass
+            failed += _fail(job, "stopped making progress")
             continue
         if job.object_key:
             storage.enqueue_import(job.org_id, job.id)
             resumed += 1
+        elif _fail(job, "The request that carried the file ended before the import finished; send the file again."):
+            failed += 1  # an inline body whose request died: nothing is left to resume from
     return {"resumed": resumed, "failed": failed}
+
+
+def _fail(job: ImportJob, reason: str) -> bool:
+    current = now()
+    job.status, job.failure, job.finished_at, job.updated_at = "failed", reason, current, current
+    try:
+        store.save_job(job)
+    except Conflict:
+        return False  # a worker advanced it meanwhile
+    return True
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -334,6 +347,7 @@ def _run(job: ImportJob, source: Callable[[int], Iterable[bytes]], deadline: Dea
     batch: list[tuple[int, Record]] = []
     end = job.resume_offset
     row = job.next_row
+    deadline.chunk_started()
     for record in read_records(source(job.resume_offset), fmt, start=job.resume_offset):
         if not record.blank:
             batch.append((row, record))
@@ -341,8 +355,10 @@ def _run(job: ImportJob, source: Callable[[int], Iterable[bytes]], deadline: Dea
         if len(batch) >= CHUNK_ROWS:
             job = _commit(job, ctx, batch, end, row)
             batch = []
+            deadline.chunk_done()
             if deadline.expired():
                 return job
+            deadline.chunk_started()
     job = _commit(job, ctx, batch, end, row, final=True)
     return job
 

@@ -534,6 +534,24 @@ def test_a_stalled_import_is_resumed_by_the_scheduled_job(api, uploads, monkeypa
     assert (job["status"], job["created"]) == ("completed", 60)
 
 
+def test_an_inline_import_whose_request_died_is_failed_by_the_sweeper_not_left_running(api, monkeypatch):
+    from chalicelib.domain.imports.job import ImportJob
+    from chalicelib.jobs import JOBS
+    from chalicelib.persistence import imports as import_store
+
+    at = import_service.now() - import_service.timedelta(minutes=30)
+    job = import_store.create_job(
+        ImportJob(
+            id="died-inline", org_id="org-a", owner_id="rep-1", owner_role="rep", import_type="accounts",
+            origin="inline", created_at=at, updated_at=at, status="running", processed_rows=500,
+        )
+    )  # fmt: skip
+    assert not job.object_key  # the body lived only in the request that was killed
+    assert JOBS["resume_stalled_imports"].run() == {"resumed": 0, "failed": 1}
+    found = job_of(api, "died-inline")
+    assert found["status"] == "failed" and "send the file again" in found["failure"]
+
+
 def test_a_large_inline_body_continues_in_the_worker(api, uploads, monkeypatch):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 10)
     monkeypatch.setenv("TAWASUL_IMPORT_INLINE_SECONDS", "0")
