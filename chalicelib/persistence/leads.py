@@ -546,12 +546,17 @@ def list_referral_requests(lead: Lead) -> list[ReferralRequest]:
 
 @db.bound
 def find_referral_request(org_id: str, request_id: str) -> ReferralRequest:
-    """A referral request by id: one Query on gsi3 (the caller then checks the lead's owner)."""
+    """A referral request by id: a Query on gsi3 finds its lead's partition, then a consistent
+    GetItem reads it (indexes lag, and the version read here conditions the next save); the caller
+    then checks the lead's owner."""
     rows = list(Item.gsi3.query(keys.referral_request_lookup(org_id, request_id), limit=1))
-    found = next((r for r in rows if isinstance(r, ReferralRequestItem)), None)
-    if found is None:
+    hit = next((r for r in rows if isinstance(r, ReferralRequestItem)), None)
+    if hit is None:
         raise NotFound("No such referral request.")
-    return referral_to_domain(found)
+    try:
+        return referral_to_domain(ReferralRequestItem.get(hit.pk, hit.sk, consistent_read=True))
+    except ReferralRequestItem.DoesNotExist:
+        raise NotFound("No such referral request.")
 
 
 @db.bound

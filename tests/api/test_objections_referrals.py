@@ -120,6 +120,8 @@ def test_referral_flow_creates_a_linked_lead_and_counts_the_yield(api, ddb_calls
     assert r.status == 201, r.raw
     calls = ddb_calls()
     assert calls.count("TransactWriteItems") == 1 and "Scan" not in calls
+    # the index only says which lead: the request itself is read consistently before it is saved
+    assert calls[:2] == ["Query", "GetItem"], calls
     referred = r.json
     assert (referred["stage"], referred["status"], referred["source"]) == ("prospecting", "open", "referral")
     assert referred["referred_by_account_id"] == won["account_id"]
