@@ -246,7 +246,8 @@ class Api(Construct):
                     "HttpMethod": "*",
                     "ThrottlingRateLimit": THROTTLE_RATE_PER_SECOND,
                     "ThrottlingBurstLimit": THROTTLE_BURST,
-                    "MetricsEnabled": True,
+                    # No per-method detailed metrics: about seven custom metrics per route and
+                    # stage, billed monthly; the free per-API metrics feed the alarms.
                 }
             ],
         )

@@ -162,8 +162,7 @@ class TawasulStack(Stack):
     def _grant(function: Function, *, database: Database, uploads: Uploads, upload_jobs: frozenset[str]) -> None:
         """Least privilege per kind of function: every function works on the main table; the API
         also keeps idempotency records and signs upload URLs; the import worker reads uploads
-        from its queue (and may keep idempotency records per message); a scheduled job that
-        resumes imports queues continuations."""
+        from its queue; a scheduled job that resumes imports queues continuations."""
         database.grant_items(function.role, schema.MAIN)
         if function.kind == "api":
             database.grant_items(function.role, schema.IDEMPOTENCY)
@@ -172,7 +171,6 @@ class TawasulStack(Stack):
             unknown = set(function.queue_names) - {uploads.queue_name}
             if unknown:
                 raise ValueError(f"{function.logical_id} consumes queues the stack does not define: {unknown}")
-            database.grant_items(function.role, schema.IDEMPOTENCY)
             uploads.grant_consume(function.role)
             uploads.fit_consumer_timeout(function.timeout_seconds)
         if function.kind == "async" and function.logical_id in upload_jobs:

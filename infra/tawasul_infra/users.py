@@ -50,6 +50,9 @@ class Users(Construct):
         self.client = self.user_pool.add_client(
             "AppClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
+            # No hosted UI: CDK's default OAuth settings would enable the implicit grant with
+            # https://example.com as the callback.
+            disable_o_auth=True,
             generate_secret=False,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,

@@ -158,6 +158,7 @@ def test_roles_get_only_what_their_function_uses(fixture_stack: Template) -> Non
     assert worker["s3:GetObject*"] == {bucket}
     assert worker["s3:DeleteObject*"] == {bucket}  # an upload over the size limit is deleted
     assert "s3:PutObject" not in worker
+    assert worker["dynamodb:PutItem"] == {main}  # it keeps no idempotency records
 
 
 def test_the_job_that_resumes_stalled_imports_may_queue_continuations(dev: Template) -> None:
@@ -185,6 +186,16 @@ def test_user_pool_carries_the_organisation_and_the_role_groups(dev: Template) -
     _, client = dev.one("AWS::Cognito::UserPoolClient")
     assert "custom:org" in client["Properties"]["ReadAttributes"]
     assert "custom:org" not in client["Properties"]["WriteAttributes"]  # users cannot change tenant
+    # no hosted UI, hence no OAuth flows (CDK's defaults enable the implicit grant to example.com)
+    assert not client["Properties"].get("AllowedOAuthFlowsUserPoolClient")
+    assert "CallbackURLs" not in client["Properties"] and "AllowedOAuthFlows" not in client["Properties"]
+
+
+def test_the_api_is_throttled_and_keeps_no_billed_per_method_metrics(dev: Template) -> None:
+    _, api = dev.one("AWS::Serverless::Api")
+    settings = api["Properties"]["MethodSettings"]
+    assert all(s.get("ThrottlingRateLimit") and s.get("ThrottlingBurstLimit") for s in settings)
+    assert not any(s.get("MetricsEnabled") for s in settings)  # ~7 custom metrics per route, billed
 
 
 def test_every_private_route_requires_the_cognito_authorizer(dev: Template) -> None:
