@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, CORSConfig, Rate, Response
 
 from chalicelib.api import accounts, imports, leads, problems, reps, settings, system, timeline
 from chalicelib.api.http import CSV_MEDIA_TYPES
@@ -20,6 +20,17 @@ app = Chalice(app_name="tawasul")
 app.log = logger  # type: ignore[assignment]
 # CSV bodies arrive as bytes (Windows-1256 and UTF-16 files survive API Gateway untouched).
 app.api.binary_types.extend(t for t in CSV_MEDIA_TYPES if t not in app.api.binary_types)
+
+# The web front end calls from another origin: preflights and CORS headers on every route (set
+# before the blueprints register; infra/ sets the origin per stage, "*" suits bearer tokens).
+app.api.cors = CORSConfig(
+    allow_origin=os.environ.get("TAWASUL_CORS_ORIGIN", "*"),
+    allow_headers=[
+        "Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Import-Mapping", "X-Correlation-Id",
+    ],  # fmt: skip
+    expose_headers=["Location", "ETag", "Retry-After", "X-Correlation-Id"],
+    max_age=600,
+)
 
 app.register_blueprint(system.bp)
 app.register_blueprint(accounts.bp)

@@ -19,6 +19,8 @@ ENV_PUBLIC_BASE_URL = "TAWASUL_PUBLIC_BASE_URL"
 # Read by app.py at import (Chalice needs the queue name when the handler is declared), so it is
 # also set per stage in .chalice/config.json; a test keeps the two equal.
 ENV_IMPORT_QUEUE = "TAWASUL_IMPORT_QUEUE"
+# Also read by app.py at import: Chalice writes the CORS origin into the packaged API's preflights.
+ENV_CORS_ORIGIN = "TAWASUL_CORS_ORIGIN"
 
 # Deployable stages (``local`` and ``test`` never reach AWS).
 CLOUD_STAGES = ("dev", "prod")

@@ -63,9 +63,11 @@ class Api(Construct):
         stage: str,
         environment: Mapping[str, str],
         log_retention: logs.RetentionDays,
+        cors_origin: str = "*",
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
+        self.cors_origin = cors_origin
         self.api_name = f"tawasul-{stage}"
         handler_role = self._role(API_HANDLER)
         # Chalice takes its stage from its scope's name, so it must be a direct child of the stack
@@ -251,13 +253,19 @@ class Api(Construct):
                 }
             ],
         )
-        # API Gateway's own refusals speak problem+json like the app does.
+        # API Gateway's own refusals speak problem+json like the app does, with the CORS origin so a
+        # browser lets the front end read them.
         rest_api.add_property_override(
             "GatewayResponses",
             {
                 name: {
                     "StatusCode": status,
-                    "ResponseParameters": {"Headers": {"Content-Type": "'application/problem+json'"}},
+                    "ResponseParameters": {
+                        "Headers": {
+                            "Content-Type": "'application/problem+json'",
+                            "Access-Control-Allow-Origin": f"'{self.cors_origin}'",
+                        }
+                    },
                     "ResponseTemplates": {
                         "application/json": json.dumps(
                             {"type": "about:blank", "title": title, "status": int(status), "detail": detail}

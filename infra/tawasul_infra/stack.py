@@ -32,6 +32,12 @@ class StackSettings:
     alarm_email: str | None
     public_base_url: str | None  # e.g. a custom domain; defaults to the API Gateway URL
 
+    @property
+    def cors_origin(self) -> str:
+        """The one origin API Gateway's CORS answers may name (Chalice takes one): the front end's
+        when a single origin is configured, else any."""
+        return self.allowed_origins[0] if len(self.allowed_origins) == 1 else "*"
+
     @classmethod
     def from_context(cls, app: cdk.App, *, stage: str, source_dir: Path) -> StackSettings:
         def context(name: str, default: str | None = None) -> str | None:
@@ -106,6 +112,7 @@ class TawasulStack(Stack):
             resources.ENV_UPLOADS_BUCKET: uploads.bucket.bucket_name,
             # A plain name, not a token: app.py reads it at import to declare the SQS handler.
             resources.ENV_IMPORT_QUEUE: uploads.queue_name,
+            resources.ENV_CORS_ORIGIN: settings.cors_origin,
             resources.ENV_COGNITO_USER_POOL_ID: users.user_pool.user_pool_id,
             resources.ENV_COGNITO_CLIENT_ID: users.client.user_pool_client_id,
         }
@@ -118,6 +125,7 @@ class TawasulStack(Stack):
             stage=stage,
             environment=environment,
             log_retention=settings.log_retention,
+            cors_origin=settings.cors_origin,
         )
         api.require_user_pool(user_pool_arn=users.user_pool.user_pool_arn, public_routes=public_routes())
 

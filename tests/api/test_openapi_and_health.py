@@ -48,3 +48,12 @@ def test_unknown_method_is_problem_json(api):
 def test_correlation_id_is_echoed(api):
     r = api.call("GET", "/health", auth=False, headers={"X-Correlation-Id": "abc-123"})
     assert r.header("x-correlation-id") == "abc-123"
+
+
+def test_responses_carry_cors_headers_for_the_web_front_end(api):
+    # (the preflight itself is tested over real HTTP in tests/smoke: chalice.test cannot send one)
+    r = api.call("GET", "/accounts", headers={"Origin": "https://app.example.com"})
+    assert r.status == 200 and r.header("Access-Control-Allow-Origin") == "*"
+    assert "Location" in r.header("Access-Control-Expose-Headers")
+    allowed = {h.strip().lower() for h in r.header("Access-Control-Allow-Headers").split(",")}
+    assert {"authorization", "idempotency-key", "if-match", "x-import-mapping"} <= allowed

@@ -220,6 +220,14 @@ def test_every_private_route_requires_the_cognito_authorizer(dev: Template) -> N
     assert len(operations) > len(public)  # the API has private routes, and they are protected
 
 
+def test_browsers_get_preflights_and_cors_on_gateway_refusals(dev: Template) -> None:
+    body = dev.resources["RestAPI"]["Properties"]["DefinitionBody"]
+    private = [p for p, methods in body["paths"].items() if any("security" in op for op in methods.values())]
+    assert private and all("options" in body["paths"][p] for p in private)  # a preflight beside each
+    responses = dev.resources["RestAPI"]["Properties"]["GatewayResponses"]
+    assert {r["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] for r in responses.values()} == {"'*'"}
+
+
 def test_functions_get_the_resource_names_the_code_reads(dev: Template) -> None:
     pool_id, _ = dev.one("AWS::Cognito::UserPool")
     client_id, _ = dev.one("AWS::Cognito::UserPoolClient")

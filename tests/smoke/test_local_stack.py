@@ -73,6 +73,22 @@ def test_health_and_openapi_are_public(stack):
     assert "/accounts/{account_id}" in doc["paths"]
 
 
+def test_a_browser_preflight_is_answered_without_a_token(stack):
+    r = requests.options(
+        f"{stack}/accounts",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,idempotency-key,content-type",
+        },
+        timeout=5,
+    )
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in r.headers["Access-Control-Allow-Methods"]
+    assert "Idempotency-Key" in r.headers["Access-Control-Allow-Headers"]
+
+
 def test_account_lifecycle_over_http(stack):
     name = "نورة القحطاني"
     created = requests.post(
