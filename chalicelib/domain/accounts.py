@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.normalize import clean_name, normalize_email, normalize_phone
+from chalicelib.domain.validation import CustomFields
 
 JourneyStage = Literal["awareness", "research", "preference", "purchase", "advocacy"]
 AccountKind = Literal["person", "company"]
@@ -54,10 +55,7 @@ class AccountFields(BaseModel):
     risk: Risk | None = None
     contact_opt_out: bool | None = None
     notes: Annotated[str | None, Field(max_length=10_000)] = None
-    custom_fields: Annotated[
-        dict[Annotated[str, Field(min_length=1, max_length=100)], Annotated[str, Field(max_length=1000)]] | None,
-        Field(max_length=100),
-    ] = None
+    custom_fields: CustomFields | None = None
 
 
 class AccountCreate(AccountFields):

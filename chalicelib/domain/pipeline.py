@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.domain.errors import InvalidTransition, ValidationFailed
 from chalicelib.domain.money import Money
-from chalicelib.domain.validation import RecordId
+from chalicelib.domain.validation import CustomFields, RecordId
 
 Stage = Literal["prospecting", "approach", "presentation", "objections", "closing", "follow_up"]
 Status = Literal["open", "won", "lost"]
@@ -95,7 +95,7 @@ class LeadFields(BaseModel):
     value: Money | None = None
     source: LeadSource | None = None
     owner_id: RecordId | None = None
-    custom_fields: Annotated[dict[str, str] | None, Field(max_length=100)] = None
+    custom_fields: CustomFields | None = None
     assign_even_if_unavailable: StrictBool = Field(
         default=False, description="assign the lead to a rep even though they paused taking new leads"
     )

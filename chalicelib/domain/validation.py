@@ -14,6 +14,13 @@ M = TypeVar("M", bound=BaseModel)
 # it cannot reach into another key (ids are built into partition keys).
 RecordId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 
+# Free-form labelled values on accounts and leads. They are stored as a DynamoDB map, whose keys
+# must be non-empty names, so an empty label is refused here rather than stored unreadable.
+CustomFields = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=100)], Annotated[str, Field(max_length=1000)]],
+    Field(max_length=100),
+]
+
 
 def field_path(loc: tuple[int | str, ...]) -> str:
     path = ""
