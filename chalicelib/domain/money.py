@@ -7,6 +7,20 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# Far above any deal, and small enough that two-place amounts (and report sums of them) stay exact
+# in Decimal's default 28-digit context; quantizing a 27-digit amount raises instead.
+MAX_WHOLE_DIGITS = 15
+CENTS = Decimal("0.01")
+
+
+def two_places(amount: Decimal) -> str:
+    """``amount`` as the API's two-place decimal string; ValueError if it cannot be money."""
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("must be a finite, non-negative amount")
+    if amount.adjusted() >= MAX_WHOLE_DIGITS:
+        raise ValueError(f"must have at most {MAX_WHOLE_DIGITS} digits before the decimal point")
+    return str(amount.quantize(CENTS))
+
 
 class Money(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -21,9 +35,7 @@ class Money(BaseModel):
             amount = Decimal(str(value).strip())
         except InvalidOperation:
             raise ValueError('must be a decimal number written as a string, such as "199.00"')
-        if not amount.is_finite() or amount < 0:
-            raise ValueError("must be a finite, non-negative amount")
-        return str(amount.quantize(Decimal("0.01")))
+        return two_places(amount)
 
     def decimal(self) -> Decimal:
         return Decimal(self.amount)

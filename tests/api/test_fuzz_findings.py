@@ -21,3 +21,22 @@ def test_lead_custom_fields_need_named_keys_and_bounded_values(api):
     assert api.call("DELETE", f"/accounts/{acc}").status == 204
     ok = api.call("POST", "/leads", {"account_id": account(api), "title": "t", "custom_fields": {"Ref": "A-1"}})
     assert ok.status == 201 and ok.json["custom_fields"] == {"Ref": "A-1"}
+
+
+def test_a_huge_amount_is_a_422_not_a_500(api):
+    acc = account(api)
+    huge = {"amount": "9" * 30, "currency": "SAR"}
+    r = api.call("POST", "/leads", {"account_id": acc, "title": "t", "value": huge})
+    assert r.is_problem(422), r.raw
+    assert r.json["errors"][0]["field"] == "value.amount"
+    biggest = {"amount": "9" * 15 + ".99", "currency": "SAR"}
+    ok = api.call("POST", "/leads", {"account_id": acc, "title": "t", "value": biggest})
+    assert ok.status == 201 and ok.json["value"] == biggest
+
+
+def test_a_huge_amount_in_a_csv_is_a_row_error_not_a_500(api):
+    csv = "name,title,amount\nAli,Deal," + "9" * 30 + "\n"
+    r = api.call("POST", "/imports?type=leads", raw=csv.encode(), headers={"Content-Type": "text/csv"}, role="admin")
+    assert r.status == 202, r.raw
+    assert [(e["row"], e["field"]) for e in r.json["errors"]] == [(2, "amount")]
+

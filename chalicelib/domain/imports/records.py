@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from chalicelib.domain.accounts import Account, AccountCreate, new_account
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.imports.columns import CUSTOM, IGNORE, ColumnMap, ImportType, header_key
+from chalicelib.domain.money import two_places
 from chalicelib.domain.normalize import clean_name, fold_name, to_ascii_digits
 from chalicelib.domain.pipeline import Stage, Status
 from chalicelib.domain.validation import from_pydantic
@@ -181,9 +182,10 @@ def parse_money(raw: str, currency: str) -> dict[str, str]:
         amount = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{raw!r} is not an amount of money")
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"{raw!r} is not a non-negative amount")
-    return {"amount": str(amount.quantize(Decimal("0.01"))), "currency": currency}
+    try:
+        return {"amount": two_places(amount), "currency": currency}
+    except ValueError as error:
+        raise ValueError(f"{raw!r}: {error}")
 
 
 @dataclass
