@@ -185,7 +185,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
                 "user": principal.user_id,
                 "route": f"{spec.method} {spec.path.format(**path_params)}",
                 "key": key,
-                "body_hash": hashlib.sha256(raw).hexdigest(),
+                "request_hash": _request_hash(raw, call.query),
             },
             lambda: _stored(view(call), spec.status),
             bp.lambda_context,
@@ -193,6 +193,14 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     else:
         stored = _stored(view(call), spec.status)
     return _response(stored)
+
+
+def _request_hash(raw: bytes, query: dict[str, str]) -> str:
+    """What a repeat must match: the body and the query options (``?type=`` picks what a POST
+    creates, so another query under the same key is another request, a 409)."""
+    digest = hashlib.sha256(raw)
+    digest.update(b"\0" + json.dumps(sorted(query.items()), ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _expected_version(headers: Any, from_body: int | None) -> int | None:

@@ -1,9 +1,10 @@
 """Retried POSTs: Powertools' idempotency utility keyed on the Idempotency-Key header.
 
-The key is scoped to organisation, user, method and path; the body's hash is validated so the same
-key with another body is a 409. Records live 24 hours. A request that fails is not remembered,
-so a retry after an error runs again. The DynamoDB persistence layer builds a boto3 client when it
-is created, so it is built on first use, never at import.
+The key is scoped to organisation, user, method and path; a hash of the body and query string is
+validated so the same key with another body or other query options is a 409. Records live 24
+hours. A request that fails is not remembered, so a retry after an error runs again. The DynamoDB
+persistence layer builds a boto3 client when it is created, so it is built on first use, never at
+import.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _runner(table_name: str) -> tuple[Callable[..., dict[str, Any]], Any]:
     store = DynamoDBPersistenceLayer(table_name=table_name)
     config = IdempotencyConfig(
         event_key_jmespath="[org, user, route, key]",
-        payload_validation_jmespath="body_hash",
+        payload_validation_jmespath="request_hash",
         expires_after_seconds=RECORD_TTL_SECONDS,
         raise_on_no_idempotency_key=True,
     )
@@ -62,7 +63,7 @@ def run_once(request: dict[str, Any], work: Callable[[], dict[str, Any]], lambda
     try:
         return run(request=request)
     except IdempotencyValidationError:
-        raise Conflict("This Idempotency-Key was already used with a different request body.")
+        raise Conflict("This Idempotency-Key was already used with a different request body or query.")
     except IdempotencyAlreadyInProgressError:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
     finally:

@@ -40,3 +40,14 @@ def test_a_huge_amount_in_a_csv_is_a_row_error_not_a_500(api):
     assert r.status == 202, r.raw
     assert [(e["row"], e["field"]) for e in r.json["errors"]] == [(2, "amount")]
 
+
+def test_an_idempotency_key_reused_with_other_query_options_is_a_409(api):
+    headers = {"Idempotency-Key": "upload-1"}
+    first = api.call("POST", "/imports/uploads?type=leads", headers=headers)
+    assert first.status == 201, first.raw
+    again = api.call("POST", "/imports/uploads?type=leads", headers=headers)
+    assert again.status == 201 and again.json["import_id"] == first.json["import_id"]
+    other = api.call("POST", "/imports/uploads?type=accounts", headers=headers)
+    assert other.is_problem(409), other.raw  # was: the leads job replayed for an accounts request
+    bad = api.call("POST", "/imports/uploads?type=nope", headers=headers)
+    assert bad.is_problem(409) or bad.is_problem(422), bad.raw
