@@ -36,6 +36,11 @@ from chalicelib.domain.validation import parse_model
 # Server-chosen ids (and coupon codes) never hold anything else; a path value that does cannot
 # name a stored record, and an oversized one would break DynamoDB's key limits.
 PATH_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+# ASCII digits only, and few of them: str.isdigit() also accepts "²", which int() refuses, and
+# int() refuses strings of more than 4300 digits.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+# A version as an entity tag: 3, "3" or W/"3" (the OpenAPI document states the same pattern).
+IF_MATCH = re.compile(r'\s*(?:W/)?"?([0-9]{1,18})"?\s*')
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_IDEMPOTENCY_KEY = 255
@@ -96,7 +101,7 @@ class Call:
         raw = self.query.get("limit")
         limit = DEFAULT_LIMIT
         if raw is not None:
-            if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            if not WHOLE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
                 raise ValidationFailed.single("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
             limit = int(raw)
         return limit, self.query.get("cursor") or None
@@ -210,10 +215,10 @@ def _expected_version(headers: Any, from_body: int | None) -> int | None:
     header = headers.get("if-match")
     if header is None:
         return None
-    text = header.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    match = IF_MATCH.fullmatch(header)
+    if match is None:
         raise ValidationFailed.single("If-Match", 'must carry the integer version, e.g. "3"')
-    return int(text)
+    return int(match.group(1))
 
 
 def _raw_body(request: Any) -> bytes:

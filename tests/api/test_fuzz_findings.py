@@ -51,3 +51,15 @@ def test_an_idempotency_key_reused_with_other_query_options_is_a_409(api):
     assert other.is_problem(409), other.raw  # was: the leads job replayed for an accounts request
     bad = api.call("POST", "/imports/uploads?type=nope", headers=headers)
     assert bad.is_problem(409) or bad.is_problem(422), bad.raw
+
+
+def test_non_ascii_or_overlong_digits_in_limit_and_if_match_are_422(api):
+    acc = account(api)
+    for limit in ["²", "1" * 5000]:
+        r = api.call("GET", f"/accounts?limit={limit}")
+        assert r.is_problem(422), (limit[:10], r.raw)
+    for if_match in ["²", "1" * 5000]:
+        r = api.call("PATCH", f"/accounts/{acc}", {"notes": "x"}, headers={"If-Match": if_match})
+        assert r.is_problem(422), (if_match[:10], r.raw)
+    assert api.call("PATCH", f"/accounts/{acc}", {"notes": "x"}, headers={"If-Match": 'W/"1"'}).status == 200
+
