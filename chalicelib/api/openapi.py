@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.api.http import CSV_BODY, CSV_MEDIA_TYPES, JSON_BODY, LIST_PARAMS, ROUTES, RouteSpec
+from chalicelib.api.http import (
+    CSV_BODY,
+    CSV_MEDIA_TYPES,
+    IF_MATCH,
+    JSON_BODY,
+    LIST_PARAMS,
+    MAX_IDEMPOTENCY_KEY,
+    ROUTES,
+    RouteSpec,
+)
 from chalicelib.api.schemas import Problem
 
 REF = "#/components/schemas/{model}"
@@ -48,7 +57,7 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
                 "in": "header",
                 "required": False,
                 "description": "repeat a POST safely: same key and body return the first response",
-                "schema": {"type": "string", "maxLength": 255},
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY, "pattern": r"\S"},
             }
         )
     if spec.method == "PATCH":
@@ -58,7 +67,7 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
                 "in": "header",
                 "required": False,
                 "description": "the version the change is based on (alternative to the body's version)",
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "pattern": f"^{IF_MATCH.pattern}$"},
             }
         )
     op: dict[str, Any] = {
@@ -68,7 +77,7 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         "parameters": params,
     }
     if spec.body == CSV_BODY:
-        csv = {"schema": {"type": "string", "contentMediaType": "text/csv"}}
+        csv = {"schema": {"type": "string", "contentMediaType": "text/csv", "minLength": 1}}
         op["requestBody"] = {"required": True, "content": dict.fromkeys(CSV_MEDIA_TYPES, csv)}
     elif spec.body == JSON_BODY:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -89,10 +98,12 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         statuses |= {400, 413, 415, 422}
     if spec.paginated:
         statuses |= {400, 422}
+    if spec.method == "PATCH":
+        statuses.add(422)  # a malformed If-Match
     if "{" in spec.path:
         statuses.add(404)
     if spec.method == "POST" and not spec.public:
-        statuses.add(409)
+        statuses |= {409, 422}  # a reused or malformed Idempotency-Key
     for status in sorted(statuses):
         responses[str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": problem}
     op["responses"] = responses

@@ -3,6 +3,8 @@ never a 500, and never poisons stored records for later readers."""
 
 from __future__ import annotations
 
+import re
+
 from tests.api.pipeline_helpers import account, lead
 
 
@@ -63,3 +65,16 @@ def test_non_ascii_or_overlong_digits_in_limit_and_if_match_are_422(api):
         assert r.is_problem(422), (if_match[:10], r.raw)
     assert api.call("PATCH", f"/accounts/{acc}", {"notes": "x"}, headers={"If-Match": 'W/"1"'}).status == 200
 
+
+def test_the_openapi_document_states_the_header_and_csv_rules_the_server_enforces(api):
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    upload = doc["paths"]["/imports/uploads"]["post"]
+    assert "422" in upload["responses"]  # a blank Idempotency-Key is a 422 on a body-less POST
+    key = next(p for p in upload["parameters"] if p["name"] == "Idempotency-Key")["schema"]
+    assert (key["minLength"], key["maxLength"], key["pattern"]) == (1, 255, r"\S")
+    assert api.call("POST", "/imports/uploads?type=leads", headers={"Idempotency-Key": " "}).is_problem(422)
+    patch = doc["paths"]["/accounts/{account_id}"]["patch"]
+    if_match = next(p for p in patch["parameters"] if p["name"] == "If-Match")["schema"]["pattern"]
+    assert re.fullmatch(if_match.strip("^$"), 'W/"12"') and not re.fullmatch(if_match.strip("^$"), "*")
+    csv = doc["paths"]["/imports"]["post"]["requestBody"]["content"]["text/csv"]["schema"]
+    assert csv["minLength"] == 1
