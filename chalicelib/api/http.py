@@ -190,7 +190,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
                 "user": principal.user_id,
                 "route": f"{spec.method} {spec.path.format(**path_params)}",
                 "key": key,
-                "request_hash": _request_hash(raw, call.query),
+                "request_hash": _request_hash(raw, call.query, call.headers),
             },
             lambda: _stored(view(call), spec.status),
             bp.lambda_context,
@@ -200,11 +200,16 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     return _response(stored)
 
 
-def _request_hash(raw: bytes, query: dict[str, str]) -> str:
-    """What a repeat must match: the body and the query options (``?type=`` picks what a POST
-    creates, so another query under the same key is another request, a 409)."""
+# Headers that change what a request does, like query options (the import mapping may come as either).
+OPTION_HEADERS = ("x-import-mapping",)
+
+
+def _request_hash(raw: bytes, query: dict[str, str], headers: Any) -> str:
+    """What a repeat must match: the body and the options (``?type=`` picks what a POST creates,
+    so another query or mapping under the same key is another request, a 409)."""
+    options = sorted(query.items()) + [(name, headers.get(name)) for name in OPTION_HEADERS if headers.get(name)]
     digest = hashlib.sha256(raw)
-    digest.update(b"\0" + json.dumps(sorted(query.items()), ensure_ascii=False).encode("utf-8"))
+    digest.update(b"\0" + json.dumps(options, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()
 
 

@@ -53,6 +53,9 @@ def test_an_idempotency_key_reused_with_other_query_options_is_a_409(api):
     assert other.is_problem(409), other.raw  # was: the leads job replayed for an accounts request
     bad = api.call("POST", "/imports/uploads?type=nope", headers=headers)
     assert bad.is_problem(409) or bad.is_problem(422), bad.raw
+    mapping = {"X-Import-Mapping": '{"Ref": "custom"}'}
+    mapped = api.call("POST", "/imports/uploads?type=leads", headers={**headers, **mapping})
+    assert mapped.is_problem(409), mapped.raw  # the mapping header is an option like the query
 
 
 def test_non_ascii_or_overlong_digits_in_limit_and_if_match_are_422(api):
