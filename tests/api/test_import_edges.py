@@ -164,6 +164,23 @@ def test_a_field_over_the_csv_limit_costs_its_row_only(api):
     assert job["errors"][0]["row"] == 3 and "CSV" in job["errors"][0]["message"]
 
 
+def test_a_stray_quote_does_not_swallow_the_rows_after_it(api):
+    """An opening quote nobody closed must cost its own row only, even when a later row has an
+    ordinary quoted field (whose quote would otherwise "close" the stray one)."""
+    data = (
+        b"Name,Email,Company\n"
+        b'"Ali,ali@x.com,Acme\n'  # stray opening quote
+        b"Omar,omar@x.com,Noor\n"
+        b'Sara,sara@x.com,"Haddad, Sons"\n'
+        b"Lina,lina@x.com,Plain\n"
+    )
+    job = post_csv(api, data).json
+    assert (job["created"], job["rejected"], job["total_rows"]) == (3, 1, 4), job
+    assert [e["row"] for e in job["errors"]] == [2]
+    assert find(api, "omar@x.com")[0]["company"] == "Noor"
+    assert find(api, "sara@x.com")[0]["company"] == "Haddad, Sons"
+
+
 # -- continuations and the end of the file --------------------------------------------------------
 
 

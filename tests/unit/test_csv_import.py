@@ -78,6 +78,12 @@ def test_an_unclosed_quote_costs_one_row_not_the_rest_of_the_file():
     assert rows[1] is None and rows[2:] == [["2", "two"], ["3", "three"]]
 
 
+def test_a_stray_quote_closed_by_a_later_rows_quote_costs_one_row():
+    data = b'a,b\n1,"stray\n2,two\n3,"Haddad, Sons"\n4,"ab"c\n'
+    rows = records(data)
+    assert rows == [["a", "b"], None, ["2", "two"], ["3", "Haddad, Sons"], ["4", "abc"]]  # 4: lenient
+
+
 def test_resuming_at_a_records_end_offset_reads_the_same_rest():
     data = (DATA / "olist_ecommerce_sample" / "olist_order_reviews_dataset.csv").read_bytes()[:200_000]
     data = data[: data.rfind(b"\n") + 1]

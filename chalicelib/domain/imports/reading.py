@@ -161,8 +161,9 @@ def read_records(chunks: Iterable[bytes], fmt: CsvFormat, *, start: int = 0) -> 
     """Stream the records of a file whose bytes from offset ``start`` are ``chunks``.
 
     Quoted fields may span lines. A record that never closes its quote (or runs past
-    ``MAX_LINES_PER_RECORD`` lines) is reported as unparsable and reading restarts on the line
-    after its first one, so one stray quote costs one row, not the rest of the file.
+    ``MAX_LINES_PER_RECORD`` lines, or whose quote is closed by a later row's quote) is reported
+    as unparsable and reading restarts on the line after its first one, so one stray quote costs
+    one row, not the rest of the file.
     """
     if start == 0 and fmt.bom_length:
         chunks = _skip(chunks, fmt.bom_length)
@@ -209,7 +210,10 @@ def read_records(chunks: Iterable[bytes], fmt: CsvFormat, *, start: int = 0) -> 
         except csv.Error as error:
             if not consumed:
                 return
-            if not lenient and not exhausted and not isinstance(error, _Runaway):
+            # Only dirt on the record's first line is read leniently: an error on a later line
+            # means an opening quote was "closed" by another row's quote, and a lenient read
+            # would swallow every row in between into one field.
+            if not lenient and not exhausted and len(consumed) == 1 and not isinstance(error, _Runaway):
                 pending.extendleft(reversed(consumed))
                 lenient = True
                 continue
