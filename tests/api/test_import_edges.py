@@ -90,6 +90,16 @@ def test_resuming_at_a_byte_offset_decodes_identically_and_keeps_row_numbers(
     assert notes_by_email() == {email: notes for _, email, notes in ARABIC_ROWS}
 
 
+def test_a_short_windows_1256_file_is_read_as_arabic_not_hebrew(api):
+    """Excel on an Arabic Windows saves CSV as Windows-1256; a short such file must not be
+    decoded as Windows-1255 (Hebrew), which charset-normalizer ranks equally."""
+    r = post_csv(api, "الاسم,الجوال\r\nمحمد,0501234567\r\n".encode("cp1256"))
+    assert r.status == 202, r.raw
+    assert r.json["created"] == 1
+    [account] = find(api, "0501234567")
+    assert account["name"] == "محمد"
+
+
 # -- chunk boundaries next to multi-line fields ----------------------------------------------------
 
 

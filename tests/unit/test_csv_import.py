@@ -49,6 +49,24 @@ def test_windows_1256_is_detected_from_the_content():
     assert records(text.encode("cp1256"))[1] == ["محمد أحمد", "0501234567", "شركة النور"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "الاسم,الجوال\r\nمحمد,0501234567\r\n",  # charset-normalizer alone says Windows-1255 (Hebrew)
+        'Name,Notes\r\nأحمد,"سطر\r\nثاني"\r\nليلى,جدة\r\n',
+    ],
+)
+def test_a_short_windows_1256_file_is_arabic(text):
+    assert detect_format(text.encode("cp1256")).encoding == "cp1256"
+
+
+def test_western_code_pages_are_not_taken_for_arabic():
+    fmt = detect_format("Nom,Ville\nFrançois,Besançon\nAndré,Genève\n".encode("cp1252"))
+    assert fmt.encoding != "cp1256"
+    data = (DATA / "salesforce_dataloader" / "accountData.csv").read_bytes()
+    assert detect_format(data).encoding != "cp1256"  # its byte 0xBA (º) is an Arabic semicolon there
+
+
 def test_windows_1252_salesforce_export_reads_every_record():
     data = (DATA / "salesforce_dataloader" / "accountData.csv").read_bytes()
     rows = records(data, chunk=4096)
