@@ -17,8 +17,9 @@ How a job runs
   ``org | name:<folded name>`` (leads files: a pipeline lists many deals per company) /
   ``org | row:<file checksum>:<row>``. A lead gets ``org | lead | <external id>`` or
   ``org | lead | <file checksum> | <row>``. Re-running a file therefore creates nothing.
-- Dry runs read but never write data; duplicates inside the file are remembered in memory for one
-  invocation (a dry run that continues in another invocation may count fewer in-file duplicates).
+- Dry runs read but never write data; duplicates inside the file (accounts and deal ids) are
+  remembered in memory for one invocation (a dry run that continues in another invocation may
+  count fewer in-file duplicates).
 """
 
 from __future__ import annotations
@@ -335,6 +336,7 @@ class _Context:
     columns: ColumnMap
     default_country: str
     seen: dict[str, str] = field(default_factory=dict)  # dry runs: identity key -> account id
+    seen_leads: set[str] = field(default_factory=set)  # dry runs: lead ids of earlier chunks
 
 
 def _run(job: ImportJob, source: Callable[[int], Iterable[bytes]], deadline: Deadline) -> ImportJob:
@@ -462,7 +464,7 @@ def _import_chunk(job: ImportJob, ctx: _Context, batch: list[tuple[int, Record]]
     creates: list[Account] = []
     updates: list[tuple[Account, Account, list[ImportRow]]] = []
     new_leads: list[tuple[Lead, datetime]] = []
-    planned_leads: set[str] = set()
+    planned_leads: set[str] = ctx.seen_leads if job.dry_run else set()  # a real run finds earlier chunks' leads
     for group, candidate in zip(groups, candidates, strict=True):
         keys_in_order = [k for _, idents in group for k in idents]
         matches = [found.claims.get(k) or ctx.seen.get(k) for k in keys_in_order]

@@ -278,6 +278,17 @@ def test_a_leads_file_with_a_deal_id_twice_across_chunks(api, uploads, monkeypat
     assert [lead["title"]["S"] for lead in d1] == ["First"]  # the first row wins, nothing overwritten
 
 
+def test_a_dry_run_of_a_leads_file_counts_like_the_real_run(api, uploads, monkeypatch):
+    monkeypatch.setattr(import_service, "CHUNK_ROWS", 2)
+    data = b"Deal ID,Deal Title,Organization - Name\nD1,First,Acme\nD2,Second,Acme\nD1,First again,Acme\nD3,x,Noor\n"
+    dry = post_csv(api, data, "type=leads&dry_run=true").json
+    assert table_items("lead") == [] and table_items("account") == []
+    real = post_csv(api, data, "type=leads").json
+    keys = ("created", "leads_created", "leads_existing", "accounts_created", "duplicates", "rejected")
+    assert {k: dry[k] for k in keys} == {k: real[k] for k in keys}
+    assert (real["created"], real["leads_existing"]) == (3, 1)
+
+
 def test_a_dry_run_that_needs_continuations_writes_nothing_and_counts_every_row(api, uploads, monkeypatch):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 3)
     rows = "".join(f"Customer {i},c{i}@x.com\n" for i in range(8)) + "Bad,nope\n" + "Again,C0@x.com\n"
