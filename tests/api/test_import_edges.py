@@ -144,6 +144,15 @@ def test_no_trailing_newline_and_trailing_blank_lines(api):
     assert (job["created"], job["total_rows"], job["rejected"]) == (1, 1, 0)
 
 
+def test_duplicate_headers_keep_every_value(api):
+    data = b"Name,Email,Email,Website,Website,Name\nSara,s1@x.com,s2@x.com,one.com,two.com,Sara H\n"
+    job = post_csv(api, data).json
+    assert job["created"] == 1, job
+    [sara] = find(api, "s1@x.com")
+    assert sara["name"] == "Sara" and sara["emails"] == ["s1@x.com", "s2@x.com"]
+    assert sara["custom_fields"] == {"Website": "one.com", "Website (5)": "two.com", "Name": "Sara H"}
+
+
 def test_rows_with_more_or_fewer_fields_than_the_header(api):
     data = b"Name,Email,City\nShort,short@x.com\nLong,long@x.com,Riyadh,extra one,,extra three\n"
     job = post_csv(api, data).json

@@ -197,6 +197,14 @@ def test_a_row_is_normalised_like_the_api():
     assert row.account.custom_fields == {"Website": "x.com"}
 
 
+def test_columns_with_the_same_header_keep_every_value():
+    row = build("Name,Website,Email,Website,,Name", "Sara,one.com,s@x.com,two.com,blank header,Sara H")
+    assert isinstance(row, ImportRow) and row.account.name == "Sara"
+    assert row.account.custom_fields == {
+        "Website": "one.com", "Website (4)": "two.com", "column 5": "blank header", "Name": "Sara H",
+    }  # fmt: skip
+
+
 def test_row_errors_name_the_column():
     rejected = build("Name,Work Email,Phone", "A,nope,123")
     assert isinstance(rejected, RowRejected) and rejected.row == 7

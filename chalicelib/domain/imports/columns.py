@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from chalicelib.domain.errors import FieldError, ValidationFailed
@@ -253,11 +254,27 @@ class ColumnMap:
     columns: tuple[Column, ...]
 
     def as_list(self) -> list[dict[str, object]]:
-        return [{"column": c.header, "field": c.field} for c in self.columns if c.header or c.field != IGNORE]
+        return [
+            {"column": c.header, "field": c.field} for c in self.columns if c.header or c.field not in (IGNORE, CUSTOM)
+        ]
+
+    @cached_property
+    def custom_names(self) -> dict[int, str]:
+        """The custom field each CUSTOM column fills (by column index): its header, or, for a
+        header used twice (or none), a name with the column's number, so no value overwrites another."""
+        names: dict[int, str] = {}
+        used: set[str] = set()
+        for c in self.columns:
+            if c.field == CUSTOM:
+                name = c.header if c.header not in used else f"{c.header} ({c.index + 1})"
+                name = name or f"column {c.index + 1}"
+                names[c.index] = name
+                used.add(name)
+        return names
 
     @property
     def custom_headers(self) -> list[str]:
-        return [c.header for c in self.columns if c.field == CUSTOM]
+        return [c.header for c in self.columns if c.field == CUSTOM and c.header]
 
     def fields(self) -> set[str]:
         return {c.field for c in self.columns}
@@ -288,8 +305,8 @@ def map_columns(header: list[str], import_type: ImportType, mapping: dict[str, s
         key = header_key(text)
         if key in explicit:
             proposed.append((text, key, explicit[key], True))
-        elif not key:
-            proposed.append((text, key, IGNORE if not text else CUSTOM, False))
+        elif not key:  # a header-less column's values are kept as "column N" (it is often empty)
+            proposed.append((text, key, CUSTOM, False))
         else:
             target = _INDEX.get(key, CUSTOM)
             if import_type == "accounts" and target in LEAD_ONLY:

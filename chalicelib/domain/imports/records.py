@@ -241,7 +241,7 @@ def build_row(
         if column.field == IGNORE or not value:
             continue
         if column.field == CUSTOM:
-            custom[column.header or f"column {column.index + 1}"] = value
+            custom[columns.custom_names[column.index]] = value
         elif column.field in ("email", "phone", "tags", "opt_out"):
             multi.setdefault(column.field, []).append(value)
             headers.setdefault(column.field, column.header)
