@@ -577,6 +577,7 @@ def _write(
                 store.update_account(before, after)
             except Conflict as conflict:
                 failed_accounts.add(before.id)
+                job.count("duplicates", -len(rows))  # counted as duplicates when planned; now rejected
                 for row in rows:
                     job.reject(row.row, [FieldError("row", f"{conflict.detail} Run the import again.")])
                 continue

@@ -328,3 +328,20 @@ def test_counters_add_up_for_a_real_file_read_in_slices(api, uploads, monkeypatc
     whole = post_csv(api, data, "type=accounts&dry_run=true&mapping=" + mapping).json
     assert whole["total_rows"] == job["total_rows"]
     assert whole["errors"] == job["errors"]
+
+
+def test_a_merge_that_loses_a_race_is_counted_once_as_rejected(api, monkeypatch):
+    """A row whose merge into an existing account hits a version conflict is rejected; it must
+    not also stay counted as a duplicate, or the counters exceed the rows in the file."""
+    from chalicelib.domain.errors import Conflict
+
+    api.call("POST", "/accounts", {"name": "Sara", "emails": ["sara@x.com"]})
+
+    def someone_else_changed_it(before, after):
+        raise Conflict("The account was changed meanwhile.")
+
+    monkeypatch.setattr(import_service.store, "update_account", someone_else_changed_it)
+    job = post_csv(api, b"Name,Email,Company\nSara,sara@x.com,Noor\nNew,new@x.com,\n").json
+    assert (job["created"], job["updated"], job["duplicates"], job["rejected"]) == (1, 0, 0, 1), job
+    adds_up(job, 2)
+    assert "Run the import again" in job["errors"][0]["message"] and job["errors"][0]["row"] == 2
