@@ -241,6 +241,7 @@ def test_duplicates_spanning_chunks_merge_into_the_first(api, uploads, monkeypat
     job = run_in_slices(api, uploads, data)
     adds_up(job, 6)
     assert (job["created"], job["duplicates"]) == (4, 2), job
+    assert job["updated"] == 1  # documented: Sara, created in chunk 1, gains a phone and a company
     [sara] = find(api, "sara@x.com")
     assert sara["name"] == "Sara" and sara["phones"] == ["+966501234567"] and sara["company"] == "Noor"
     assert len(all_accounts(api)) == 4

@@ -11,7 +11,7 @@ import pytest
 from chalicelib.domain.errors import MalformedRequest, ValidationFailed
 from chalicelib.domain.imports.columns import map_columns, parse_mapping
 from chalicelib.domain.imports.merge import merge_account
-from chalicelib.domain.imports.reading import CsvFormat, detect_format, head_sample, read_records
+from chalicelib.domain.imports.reading import SAMPLE_BYTES, CsvFormat, detect_format, head_sample, read_records
 from chalicelib.domain.imports.records import ImportRow, RowRejected, build_row, map_stage, parse_money
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -120,6 +120,30 @@ def test_resuming_utf16_keeps_code_unit_alignment():
     first = list(read_records([data], fmt))
     rest = list(read_records([data[first[1].end_offset :]], fmt, start=first[1].end_offset))
     assert [r.fields for r in rest] == [["ليلى", "جدة"]]
+
+
+@pytest.mark.parametrize(("encoding", "bom"), [("utf-8", b""), ("utf-16-le", codecs.BOM_UTF16_LE)])
+def test_the_256_kb_read_chunk_boundary_inside_a_character_or_a_crlf(encoding, bom):
+    from chalicelib.storage import READ_CHUNK
+
+    unit = len("\n".encode(encoding))
+    hit = set()
+    for pad in range(30):  # moves the read-chunk boundary over every byte or code unit of a line
+        text = "Name,Notes\r\n" + "x" * pad + "".join(f"عميل {i},سطر 😀\r\n" for i in range(12_000))
+        data = bom + text.encode(encoding)
+        fmt = detect_format(data[:SAMPLE_BYTES])
+        whole = [r.fields for r in read_records([data], fmt)]
+        chunks = [data[i : i + READ_CHUNK] for i in range(0, len(data), READ_CHUNK)]
+        assert [r.fields for r in read_records(chunks, fmt)] == whole
+        assert len(whole) == 12_001 and whole[-1] == ["عميل 11999", "سطر 😀"]
+        before, after = data[READ_CHUNK - unit : READ_CHUNK], data[READ_CHUNK : READ_CHUNK + unit]
+        if (before, after) == ("\r".encode(encoding), "\n".encode(encoding)):
+            hit.add("between CR and LF")
+        if encoding == "utf-8" and 0x80 <= after[0] <= 0xBF:
+            hit.add("inside a character")
+        if encoding == "utf-16-le" and 0xD8 <= before[1] <= 0xDB:
+            hit.add("inside a character")  # between the two halves of a surrogate pair
+    assert hit == {"between CR and LF", "inside a character"}
 
 
 def test_format_survives_a_round_trip_through_the_job_item():
