@@ -114,7 +114,7 @@ def measure_import(
 
     _set_country(org, country)
     principal = Principal("bench-rep", org, "manager")
-    job, _, _ = imports.create_upload(principal, import_type=import_type, mapping=mapping or {}, dry_run=False)  # type: ignore[arg-type]
+    job, _, _ = imports.create_upload(principal, imports.ImportOptions(import_type, mapping or {}))  # type: ignore[arg-type]
     boto3.client("s3").upload_file(file, get_settings().uploads_bucket, job.object_key)
     counts = _count_requests()
     started = time.perf_counter()

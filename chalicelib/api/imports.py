@@ -8,7 +8,6 @@ from chalicelib.api.http import CSV_BODY, Call, QueryParam, Result, endpoint
 from chalicelib.api.presenters import import_out
 from chalicelib.api.schemas import ImportOut, ImportUploadOut
 from chalicelib.config import get_settings
-from chalicelib.domain.imports.columns import ImportType
 from chalicelib.services import imports
 
 bp = Blueprint(__name__)
@@ -28,12 +27,18 @@ OPTIONS = (
         {"type": "string"},
     ),
     QueryParam("dry_run", "validate and report without writing anything", {"type": "boolean", "default": False}),
+    QueryParam(
+        "encoding",
+        "the file's encoding when detection cannot tell (e.g. windows-1250 for a Czech file that also reads "
+        "as Windows-1252); detected by default",
+        {"type": "string", "examples": ["utf-8", "utf-16", "windows-1256", "windows-1252", "windows-1250"]},
+    ),
 )
 
 
-def _options(call: Call) -> tuple[ImportType, dict[str, str], bool]:
+def _options(call: Call) -> imports.ImportOptions:
     mapping = call.query.get("mapping") or call.headers.get("x-import-mapping")
-    return imports.options(call.query.get("type"), mapping, call.query.get("dry_run"))
+    return imports.options(call.query.get("type"), mapping, call.query.get("dry_run"), call.query.get("encoding"))
 
 
 @endpoint(
@@ -48,8 +53,7 @@ def _options(call: Call) -> tuple[ImportType, dict[str, str], bool]:
     query=OPTIONS,
 )
 def post_import(call: Call) -> Result:
-    import_type, mapping, dry_run = _options(call)
-    job = imports.start_inline(call.principal, call.raw_body, import_type=import_type, mapping=mapping, dry_run=dry_run)
+    job = imports.start_inline(call.principal, call.raw_body, _options(call))
     return Result(import_out(job), 202, {"Location": f"/imports/{job.id}"})
 
 
@@ -65,10 +69,7 @@ def post_import(call: Call) -> Result:
     query=OPTIONS,
 )
 def post_upload(call: Call) -> Result:
-    import_type, mapping, dry_run = _options(call)
-    job, url, expires_in = imports.create_upload(
-        call.principal, import_type=import_type, mapping=mapping, dry_run=dry_run
-    )
+    job, url, expires_in = imports.create_upload(call.principal, _options(call))
     body = ImportUploadOut(
         import_id=job.id,
         upload_url=url,

@@ -249,6 +249,7 @@ class ImportItem(Item, discriminator="import"):
     object_key = UnicodeAttribute(null=True)
     checksum = UnicodeAttribute(null=True)
     mapping = MapAttribute(null=True)  # type: ignore[var-annotated]
+    encoding = UnicodeAttribute(null=True)
     csv_format = MapAttribute(null=True)  # type: ignore[var-annotated]
     header = ListAttribute(of=UnicodeAttribute, null=True)
     columns = ListAttribute(null=True)  # type: ignore[var-annotated]

@@ -48,7 +48,15 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.imports.columns import IMPORT_TYPES, ColumnMap, ImportType, map_columns, parse_mapping
 from chalicelib.domain.imports.job import ImportJob
 from chalicelib.domain.imports.merge import merge_account
-from chalicelib.domain.imports.reading import SAMPLE_BYTES, CsvFormat, Record, detect_format, head_sample, read_records
+from chalicelib.domain.imports.reading import (
+    SAMPLE_BYTES,
+    CsvFormat,
+    Record,
+    detect_format,
+    encoding_name,
+    head_sample,
+    read_records,
+)
 from chalicelib.domain.imports.records import ImportRow, RowRejected, build_row
 from chalicelib.domain.pipeline import Lead
 from chalicelib.domain.principal import Principal
@@ -96,12 +104,26 @@ class Deadline:
 # -- requests -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    import_type: ImportType
+    mapping: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+    encoding: str = ""  # "" = detect
+
+
 def options(
-    import_type: str | None, mapping: str | None, dry_run: str | None
-) -> tuple[ImportType, dict[str, str], bool]:
+    import_type: str | None, mapping: str | None, dry_run: str | None, encoding: str | None = None
+) -> ImportOptions:
     """The query options of POST /imports and /imports/uploads, validated (422)."""
     if import_type not in IMPORT_TYPES:
         raise ValidationFailed.single("type", f"must be one of {', '.join(IMPORT_TYPES)}")
+    codec = ""
+    if encoding:
+        try:
+            codec = encoding_name(encoding)
+        except ValueError as error:
+            raise ValidationFailed.single("encoding", str(error))
     parsed: dict[str, str] = {}
     if mapping:
         try:
@@ -111,35 +133,32 @@ def options(
     flag = (dry_run or "false").strip().lower()
     if flag not in ("true", "false", "1", "0", ""):
         raise ValidationFailed.single("dry_run", "must be true or false")
-    return import_type, parsed, flag in ("true", "1")  # type: ignore[return-value]
+    return ImportOptions(import_type, parsed, flag in ("true", "1"), codec)  # type: ignore[arg-type]
 
 
-def _new_job(
-    principal: Principal, import_type: ImportType, mapping: dict[str, str], dry_run: bool, origin: str
-) -> ImportJob:
+def _new_job(principal: Principal, opts: ImportOptions, origin: str) -> ImportJob:
     at = now()
     return ImportJob(
         id=new_id(),
         org_id=principal.org_id,
         owner_id=principal.user_id,
         owner_role=principal.role,
-        import_type=import_type,
+        import_type=opts.import_type,
         origin=origin,  # type: ignore[arg-type]
         created_at=at,
         updated_at=at,
-        dry_run=dry_run,
-        mapping=mapping,
+        dry_run=opts.dry_run,
+        mapping=opts.mapping,
+        encoding=opts.encoding,
     )
 
 
-def start_inline(
-    principal: Principal, body: bytes, *, import_type: ImportType, mapping: dict[str, str], dry_run: bool
-) -> ImportJob:
+def start_inline(principal: Principal, body: bytes, opts: ImportOptions) -> ImportJob:
     """Import a CSV sent in the request: as much as fits in the request's time budget now, the
     rest by the queue worker (the body is then stored in S3 and its event continues the job)."""
     if not body.strip():
         raise MalformedRequest("The CSV body is empty.")
-    job = _new_job(principal, import_type, mapping, dry_run, "inline")
+    job = _new_job(principal, opts, "inline")
     job.checksum = hashlib.sha256(body).hexdigest()
     job.size_bytes = len(body)
     _read_header(job, body[:SAMPLE_BYTES], complete=len(body) <= SAMPLE_BYTES, source=_inline_source(body))
@@ -153,10 +172,8 @@ def start_inline(
     return job
 
 
-def create_upload(
-    principal: Principal, *, import_type: ImportType, mapping: dict[str, str], dry_run: bool
-) -> tuple[ImportJob, str, int]:
-    job = _new_job(principal, import_type, mapping, dry_run, "upload")
+def create_upload(principal: Principal, opts: ImportOptions) -> tuple[ImportJob, str, int]:
+    job = _new_job(principal, opts, "upload")
     job.object_key = keys.upload_object(job.org_id, job.id)
     job = store.create_job(job)
     url = storage.presigned_put(job.object_key, content_type="text/csv", expires_in=UPLOAD_URL_SECONDS)
@@ -307,7 +324,7 @@ def _inline_source(body: bytes) -> Callable[[int], Iterable[bytes]]:
 
 
 def _read_header(job: ImportJob, sample: bytes, *, complete: bool, source: Callable[[int], Iterable[bytes]]) -> None:
-    fmt = detect_format(head_sample(sample, complete=complete))
+    fmt = detect_format(head_sample(sample, complete=complete), encoding=job.encoding or None)
     row = 1
     for record in read_records(source(0), fmt):
         if record.fields is not None and not record.blank:

@@ -291,6 +291,20 @@ def test_mapping_parameter_overrides_recognition(api):
     assert all("Lead Origin" in lead["custom_fields"]["M"] for lead in leads)  # extra columns kept on the deal
 
 
+def test_the_encoding_option_reads_a_file_detection_would_misread(api, uploads):
+    czech = "Name,Email\nJiří Čermák,jiri@example.cz\n".encode("cp1250")
+    r = post_csv(api, czech, "type=accounts&encoding=windows-1250")
+    assert r.status == 202 and r.json["created"] == 1, r.raw
+    assert [a["name"] for a in all_accounts(api)] == ["Jiří Čermák"]
+    second = "Name,Email\nŘehoř Šťastný,rehor@example.cz\n".encode("cp1250")
+    body = upload(api, second, "type=accounts&encoding=cp1250")
+    assert drain(api, uploads) == 1  # the worker reads the upload with the encoding the request named
+    assert job_of(api, body["import_id"])["created"] == 1
+    assert "Řehoř Šťastný" in [a["name"] for a in all_accounts(api)]
+    bad = post_csv(api, czech, "type=accounts&encoding=rot13")
+    assert bad.is_problem(422) and bad.json["errors"][0]["field"] == "encoding"
+
+
 def test_leads_from_the_maven_pipeline(api):
     set_country(api, "US")
     lines = (DATA / "maven_crm_sales_opportunities" / "sales_pipeline.csv").open("rb").readlines()[:401]

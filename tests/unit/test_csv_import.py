@@ -11,7 +11,14 @@ import pytest
 from chalicelib.domain.errors import MalformedRequest, ValidationFailed
 from chalicelib.domain.imports.columns import map_columns, parse_mapping
 from chalicelib.domain.imports.merge import merge_account
-from chalicelib.domain.imports.reading import SAMPLE_BYTES, CsvFormat, detect_format, head_sample, read_records
+from chalicelib.domain.imports.reading import (
+    SAMPLE_BYTES,
+    CsvFormat,
+    detect_format,
+    encoding_name,
+    head_sample,
+    read_records,
+)
 from chalicelib.domain.imports.records import ImportRow, RowRejected, build_row, map_stage, parse_money
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -294,3 +301,46 @@ def test_merge_fills_gaps_and_never_overwrites():
     assert merged.emails == ["s@x.com", "other@x.com"] and merged.phones == ["+966501234567"]
     assert merged.tags == ["vip", "new"]
     assert merge_account(merged, incoming.account, now=NOW) is merged  # nothing new: no write
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nom,Ville\nFrançois,Besançon\nAndré,Genève\n",
+        "Name,Stadt\nJürgen,München\nGroß,Köln\n",
+        "Nombre,Ciudad\nJosé,Málaga\nNúñez,Cádiz\n",
+    ],
+)
+def test_western_windows_files_are_not_read_as_central_european(text):
+    # charset-normalizer ranks Windows-1250 first on these ("Genève" would become "Genčve")
+    fmt = detect_format(text.encode("cp1252"))
+    assert fmt.encoding == "cp1252"
+    assert text.encode("cp1252").decode(fmt.encoding) == text
+
+
+def test_central_european_files_keep_their_code_page_when_windows_1252_cannot_read_them():
+    text = "Imię,Miasto\nŁukasz,Łódź\nZażółć,gęślą\n"
+    assert detect_format(text.encode("cp1250")).encoding == "cp1250"
+
+
+def test_salesforce_windows_1252_export_reads_its_ordinal_indicator():
+    data = (DATA / "salesforce_dataloader" / "accountData.csv").read_bytes()
+    fmt = detect_format(data)
+    assert fmt.encoding == "cp1252" and "º" in data.decode(fmt.encoding)
+
+
+def test_a_named_encoding_overrides_detection():
+    text = "Jméno,Město\nJiří,Brno\nČeněk,Plzeň\n"  # every letter also exists in Windows-1252
+    assert detect_format(text.encode("cp1250")).encoding == "cp1252"  # the documented tie
+    fmt = detect_format(text.encode("cp1250"), encoding=encoding_name("windows-1250"))
+    assert fmt.encoding == "cp1250" and fmt.delimiter == ","
+    utf16 = codecs.BOM_UTF16_BE + "Name\tCity\nأحمد\tجدة\n".encode("utf-16-be")
+    fmt = detect_format(utf16, encoding=encoding_name("UTF-16"))
+    assert (fmt.encoding, fmt.bom_length, fmt.delimiter) == ("utf_16_be", 2, "\t")
+
+
+@pytest.mark.parametrize("name", ["rot13", "base64", "utf-7", "klingon", ""])
+def test_only_text_encodings_may_be_named(name):
+    with pytest.raises(ValueError):
+        encoding_name(name)
+    assert encoding_name("latin1") == "iso8859_1" and encoding_name("ASCII") == "utf_8"

@@ -33,6 +33,7 @@ class ImportJob:
     object_key: str = ""
     checksum: str = ""
     mapping: dict[str, str] = field(default_factory=dict)
+    encoding: str = ""  # the file's encoding as the importer named it; "" = detect
     csv_format: dict[str, Any] = field(default_factory=dict)
     header: list[str] = field(default_factory=list)
     columns: list[dict[str, Any]] = field(default_factory=list)

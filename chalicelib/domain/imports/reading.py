@@ -76,16 +76,43 @@ def head_sample(data: bytes, *, complete: bool) -> bytes:
     return data[:end]
 
 
-def detect_format(sample: bytes) -> CsvFormat:
-    """Encoding (charset-normalizer), BOM, newline and delimiter of a file from its first lines."""
+# What ``?encoding=`` may name: the Unicode forms and the code pages spreadsheets and CRMs write.
+ENCODINGS = frozenset(
+    {"utf_8", "utf_16", "utf_16_le", "utf_16_be"}
+    | {f"cp{n}" for n in range(1250, 1259)}
+    | {f"iso8859_{n}" for n in (*range(1, 11), 13, 14, 15, 16)}
+    | {"cp437", "cp720", "cp850", "cp852", "cp864", "mac_roman", "koi8_r"}
+)
+
+
+def encoding_name(name: str) -> str:
+    """The codec a file's declared encoding names ("windows-1250", "UTF-16LE", "latin1", ...);
+    ValueError for anything that is not one of ``ENCODINGS``."""
+    try:
+        codec = codecs.lookup(name.strip()).name.replace("-", "_")
+    except LookupError:
+        codec = ""
+    codec = {"ascii": "utf_8", "utf_8_sig": "utf_8"}.get(codec, codec)
+    if codec not in ENCODINGS:
+        raise ValueError("must be a text encoding such as utf-8, utf-16, windows-1256 or windows-1250")
+    return codec
+
+
+def detect_format(sample: bytes, encoding: str | None = None) -> CsvFormat:
+    """Encoding (charset-normalizer, unless ``encoding`` says it), BOM, newline and delimiter of a
+    file from its first lines."""
     if not sample.strip():
         raise MalformedRequest("The CSV file is empty.")
+    if encoding:
+        return _with_encoding(sample, encoding)
     match = from_bytes(sample).best()
     if match is None:
         raise MalformedRequest("The file is not text in an encoding we can read; export it as CSV.")
     encoding = codecs.lookup(match.encoding).name.replace("-", "_")
     if not match.bom and encoding not in ("ascii", "cp1256") and not encoding.startswith("utf"):
         encoding = _prefer_arabic_windows(sample, match.chaos) or encoding
+    if not match.bom and encoding in _WESTERN_LOOKALIKES:
+        encoding = _prefer_western_windows(sample, match.chaos) or encoding
     bom_length = 0
     if match.bom:
         # The library found a byte-order mark; which one it is also fixes the byte order.
@@ -97,6 +124,18 @@ def detect_format(sample: bytes) -> CsvFormat:
         encoding = "utf_8"  # an ASCII head may be followed by UTF-8 further down
     if encoding in ("utf_16", "utf_32"):  # BOM-less UTF-16 reported generically: assume LE (Windows)
         encoding += "_le"
+    return _layout(sample, encoding, bom_length)
+
+
+def _with_encoding(sample: bytes, encoding: str) -> CsvFormat:
+    """The format of a file whose encoding the importer named; a BOM still fixes UTF-16's byte order."""
+    for bom, codec in _BOMS:
+        if sample.startswith(bom) and codec.startswith(encoding):
+            return _layout(sample, codec, len(bom))
+    return _layout(sample, "utf_16_le" if encoding == "utf_16" else encoding, 0)
+
+
+def _layout(sample: bytes, encoding: str, bom_length: int) -> CsvFormat:
     text = sample[bom_length:].decode(encoding, errors="replace")
     newline = "\n" if "\n" in text else ("\r" if "\r" in text else "\n")
     return CsvFormat(encoding, bom_length, _sniff_delimiter(text, newline), newline)
@@ -114,6 +153,31 @@ def _prefer_arabic_windows(sample: bytes, chaos: float) -> str | None:
     wide = [c for c in str(arabic) if ord(c) > 127]
     letters = sum(1 for c in wide if "\u0621" <= c <= "\u064a")
     return "cp1256" if wide and letters * 2 >= len(wide) else None
+
+
+# Latin code pages that read a Windows-1252 file without a single odd character (the library's
+# "chaos" is the same) while turning "Genève" into "Genčve" or "º" into "ş". Turkish (cp1254) and
+# the non-Latin code pages are not in it: their letters are the point.
+_WESTERN_LOOKALIKES = frozenset(
+    {
+        "cp1250", "cp1257", "cp1258", "cp775", "cp852", "hp_roman8", "iso8859_1", "iso8859_2", "iso8859_4",
+        "iso8859_10", "iso8859_13", "iso8859_15", "iso8859_16", "mac_iceland", "mac_latin2", "mac_roman",
+    }
+)  # fmt: skip
+
+
+def _prefer_western_windows(sample: bytes, chaos: float) -> str | None:
+    """Windows-1252 when it reads ``sample`` as cleanly as the Latin code page detected.
+
+    On files whose only non-ASCII letters are é, è, ñ, ü, º and the like, charset-normalizer
+    cannot tell Windows-1252 from its Central European and Baltic look-alikes and often ranks
+    Windows-1250 first. Windows-1252 is what Excel writes in Western Europe, the Americas and
+    the French-speaking Maghreb, so it wins a tie; a Windows-1250 file it cannot read cleanly
+    (Polish ł, ś, ź) keeps its code page. Czech or Hungarian files whose letters all exist in
+    Windows-1252 lose the tie: ``?encoding=cp1250`` says what the file is.
+    """
+    western = from_bytes(sample, cp_isolation=["cp1252"]).best()
+    return "cp1252" if western is not None and western.chaos <= chaos else None
 
 
 def _sniff_delimiter(text: str, newline: str) -> str:
