@@ -16,7 +16,9 @@ How a job runs
   e-mail or phone), or, without either, ``org | ext:<external id>`` (accounts files) /
   ``org | name:<folded name>`` (leads files: a pipeline lists many deals per company) /
   ``org | row:<file checksum>:<row>``. A lead gets ``org | lead | <external id>`` or
-  ``org | lead | <file checksum> | <row>``. Re-running a file therefore creates nothing.
+  ``org | lead | <file checksum> | <row>``. Re-running a file therefore creates nothing. The
+  checksum is the body's MD5 inline and the S3 ETag of an upload, which is that MD5 for the
+  single-part, SSE-S3 uploads a presigned PUT makes.
 - Dry runs read but never write data; duplicates inside the file (accounts and deal ids) are
   remembered in memory for one invocation (a dry run that continues in another invocation may
   count fewer in-file duplicates).
@@ -159,7 +161,9 @@ def start_inline(principal: Principal, body: bytes, opts: ImportOptions) -> Impo
     if not body.strip():
         raise MalformedRequest("The CSV body is empty.")
     job = _new_job(principal, opts, "inline")
-    job.checksum = hashlib.sha256(body).hexdigest()
+    # The same digest S3 reports as the ETag of a single-part upload (SSE-S3), so a file sent once
+    # inline and once by upload gives its contact-less rows the same ids.
+    job.checksum = hashlib.md5(body, usedforsecurity=False).hexdigest()
     job.size_bytes = len(body)
     _read_header(job, body[:SAMPLE_BYTES], complete=len(body) <= SAMPLE_BYTES, source=_inline_source(body))
     job.status, job.started_at = "running", job.created_at

@@ -494,6 +494,17 @@ def test_progress_is_saved_only_after_a_chunks_writes_succeed(api, uploads, monk
     assert len(table_items("account")) == 60
 
 
+def test_a_file_sent_inline_and_then_uploaded_creates_its_contactless_deals_once(api, uploads):
+    data = b"Deal Name,Account Name,Stage,Amount\nRenewal,Acme,Closing,100\nPilot,Beta Co,Prospecting,50\n"
+    first = post_csv(api, data, "type=leads", role="manager").json
+    assert first["created"] == 2
+    body = upload(api, data, "type=leads", role="manager")
+    drain(api, uploads)
+    again = job_of(api, body["import_id"], role="manager")
+    assert (again["status"], again["created"]) == ("completed", 0)  # same ids: the checksum is the same
+    assert len(table_items("lead")) == 2
+
+
 def test_an_upload_read_that_breaks_is_reopened_where_it_stopped(api, monkeypatch):
     from botocore.exceptions import ResponseStreamingError
 
