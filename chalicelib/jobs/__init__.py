@@ -16,17 +16,17 @@ class Job:
     name: str
     rate_minutes: int
     run: Callable[[], dict[str, Any]]
-    uses_uploads: bool = False  # queues import continuations (infra/ grants it send on the import queue)
+    sends_to_import_queue: bool = False  # queues import continuations (infra/ grants it SendMessage)
 
 
 JOBS: dict[str, Job] = {}
 
 
 def register(
-    name: str, rate_minutes: int, *, uses_uploads: bool = False
+    name: str, rate_minutes: int, *, sends_to_import_queue: bool = False
 ) -> Callable[[Callable[[], dict[str, Any]]], Callable[[], dict[str, Any]]]:
     def wrap(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-        JOBS[name] = Job(name, rate_minutes, fn, uses_uploads)
+        JOBS[name] = Job(name, rate_minutes, fn, sends_to_import_queue)
         return fn
 
     return wrap

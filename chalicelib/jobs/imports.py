@@ -14,6 +14,6 @@ def handle_message(body: str, remaining_ms: Callable[[], int] | None = None) -> 
     return imports.handle_queue_message(body, remaining_ms)
 
 
-@register("resume_stalled_imports", rate_minutes=5, uses_uploads=True)
+@register("resume_stalled_imports", rate_minutes=5, sends_to_import_queue=True)
 def resume_stalled_imports() -> dict[str, Any]:
     return imports.resume_stalled_imports()

@@ -66,15 +66,15 @@ def public_routes() -> frozenset[tuple[str, str]]:
     return frozenset((spec.method.upper(), spec.path) for spec in http.ROUTES if spec.public)
 
 
-def upload_job_functions() -> frozenset[str]:
-    """Logical ids of the scheduled functions whose job works on import uploads
-    (``register(..., uses_uploads=True)`` in chalicelib/jobs), read from the loaded app."""
+def import_queue_job_functions() -> frozenset[str]:
+    """Logical ids of the scheduled functions whose job queues import continuations
+    (``register(..., sends_to_import_queue=True)`` in chalicelib/jobs), read from the loaded app."""
     jobs = sys.modules.get("chalicelib.jobs")
     if jobs is None:
         return frozenset()
     from chalice.utils import to_cfn_resource_name
 
-    return frozenset(to_cfn_resource_name(job.name) for job in jobs.JOBS.values() if job.uses_uploads)
+    return frozenset(to_cfn_resource_name(job.name) for job in jobs.JOBS.values() if job.sends_to_import_queue)
 
 
 class TawasulStack(Stack):
@@ -129,9 +129,9 @@ class TawasulStack(Stack):
         )
         api.require_user_pool(user_pool_arn=users.user_pool.user_pool_arn, public_routes=public_routes())
 
-        upload_jobs = upload_job_functions()
+        import_queue_jobs = import_queue_job_functions()
         for function in api.functions:
-            self._grant(function, database=database, uploads=uploads, upload_jobs=upload_jobs)
+            self._grant(function, database=database, uploads=uploads, import_queue_jobs=import_queue_jobs)
             if not settings.public_base_url and api.has_rest_api and function.kind != "api":
                 # Links in scheduled messages point at the API; the API handler itself cannot
                 # reference the API it belongs to (a cycle), and reads it from each request.
@@ -167,7 +167,7 @@ class TawasulStack(Stack):
         )
 
     @staticmethod
-    def _grant(function: Function, *, database: Database, uploads: Uploads, upload_jobs: frozenset[str]) -> None:
+    def _grant(function: Function, *, database: Database, uploads: Uploads, import_queue_jobs: frozenset[str]) -> None:
         """Least privilege per kind of function: every function works on the main table; the API
         also keeps idempotency records and signs upload URLs; the import worker reads uploads
         from its queue; a scheduled job that resumes imports queues continuations."""
@@ -181,6 +181,6 @@ class TawasulStack(Stack):
                 raise ValueError(f"{function.logical_id} consumes queues the stack does not define: {unknown}")
             uploads.grant_consume(function.role)
             uploads.fit_consumer_timeout(function.timeout_seconds)
-        if function.kind == "async" and function.logical_id in upload_jobs:
+        if function.kind == "async" and function.logical_id in import_queue_jobs:
             uploads.grant_resume(function.role)
 

@@ -150,7 +150,7 @@ def test_roles_get_only_what_their_function_uses(fixture_stack: Template) -> Non
     job = grants(fixture_stack, "EveryFiveMinutes")
     assert job["dynamodb:PutItem"] == {main}
     assert not any(a.startswith("s3:") for a in job)
-    assert queue not in job.get("sqs:SendMessage", set())  # a job that does not declare uses_uploads
+    assert queue not in job.get("sqs:SendMessage", set())  # a job that does not declare sends_to_import_queue
 
     worker = grants(fixture_stack, "ImportWorker")
     assert worker["sqs:ReceiveMessage"] == {queue}
