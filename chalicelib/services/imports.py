@@ -262,7 +262,7 @@ def _resume(org_id: str, import_id: str, deadline: Deadline) -> ImportJob | None
         logger.info("import advanced by another worker")
         return None
     except DomainError as error:  # the file itself is unusable: the job fails, visibly
-        job.status, job.failure, job.finished_at, job.updated_at = "failed", error.detail, now(), now()
+        job.fail(error.detail, now())
         return store.save_job(job)
     if job.active:
         storage.enqueue_import(org_id, import_id)
@@ -306,8 +306,7 @@ def resume_stalled_imports() -> dict[str, Any]:
 
 
 def _fail(job: ImportJob, reason: str) -> bool:
-    current = now()
-    job.status, job.failure, job.finished_at, job.updated_at = "failed", reason, current, current
+    job.fail(reason, now())
     try:
         store.save_job(job)
     except Conflict:

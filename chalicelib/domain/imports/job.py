@@ -54,6 +54,9 @@ class ImportJob:
     def active(self) -> bool:
         return self.status in ("queued", "running")
 
+    def fail(self, reason: str, at: datetime) -> None:
+        self.status, self.failure, self.finished_at, self.updated_at = "failed", reason, at, at
+
     def count(self, name: str, by: int = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + by
 
