@@ -17,6 +17,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from pynamodb.exceptions import PutError
+
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.objections import Objection
 from chalicelib.domain.pipeline import Lead, LeadRecord, StageMove
@@ -301,3 +303,29 @@ def add_status_check(tx: db.Transaction, lead: Lead, status: str, *, conflict: s
 
 def _stored(lead: Lead, version: int) -> Lead:
     return replace(lead, version=version)
+
+
+# -- maintenance ----------------------------------------------------------------------------
+
+
+@db.bound
+def write_missing_index_copies() -> int:
+    """Give leads stored before the list-index copies existed their copies; returns how many
+    copies were written. A maintenance task (``python -m scripts.backfill_lead_index``), never a
+    request path: it scans the table. Each copy is a conditional PutItem that writes only where
+    the copy is missing or older than the lead read here, so a change made meanwhile (which
+    writes its own, newer copies) is never overwritten."""
+    written = 0
+    for row in LeadItem.scan():  # only the lead items (PynamoDB filters on their kind)
+        if not isinstance(row, LeadItem):
+            continue
+        lead = to_domain(row)
+        for copy in index_items(lead, lead.version):
+            condition = LeadIndexItem.sk.does_not_exist() | (LeadIndexItem.lead_version < lead.version)
+            try:
+                copy.save(condition=condition)
+                written += 1
+            except PutError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+    return written
