@@ -30,6 +30,7 @@ from chalicelib.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chalicelib.domain.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.validation import parse_model
 
@@ -41,8 +42,8 @@ PATH_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 # A version as an entity tag: 3, "3" or W/"3" (the OpenAPI document states the same pattern).
 IF_MATCH = re.compile(r'\s*(?:W/)?"?([0-9]{1,18})"?\s*')
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
+DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
+MAX_LIMIT = MAX_PAGE_SIZE
 MAX_IDEMPOTENCY_KEY = 255
 
 JSON_BODY = "json"
@@ -62,7 +63,11 @@ class QueryParam:
 
 
 LIST_PARAMS = (
-    QueryParam("limit", "page size (default 50, at most 200)", {"type": "integer", "minimum": 1, "maximum": 200}),
+    QueryParam(
+        "limit",
+        f"page size (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+    ),
     QueryParam("cursor", "the next_cursor of the previous page", {"type": "string"}),
 )
 

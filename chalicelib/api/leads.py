@@ -18,9 +18,16 @@ from chalicelib.api.pipeline_schemas import (
 )
 from chalicelib.config import now
 from chalicelib.domain.objections import ObjectionCreate, ObjectionPatch
-from chalicelib.domain.pipeline import STAGES, STATUSES, LeadCreate, LeadPatch, LostRequest, StageMoveRequest
+from chalicelib.domain.pipeline import (
+    STAGES,
+    STATUSES,
+    LeadCreate,
+    LeadPatch,
+    LeadRecord,
+    LostRequest,
+    StageMoveRequest,
+)
 from chalicelib.domain.referrals import ReferralCreate, ReferralRequestCreate, ReferralRequestPatch
-from chalicelib.persistence.leads import LeadRecord
 from chalicelib.services import leads
 
 bp = Blueprint(__name__)
@@ -144,9 +151,12 @@ def raise_objection(call: Call) -> Result:
     summary="The lead's objection log, oldest first",
     tags=TAGS,
     response=ObjectionPage,
+    paginated=True,
 )
 def list_objections(call: Call) -> dict[str, Any]:
-    return page([objection_out(o) for o in leads.list_objections(call.principal, call.path["lead_id"])], None)
+    limit, cursor = call.page_args()
+    result = leads.list_objections(call.principal, call.path["lead_id"], limit=limit, cursor=cursor)
+    return page([objection_out(o) for o in result.items], result.next_cursor)
 
 
 @endpoint(
@@ -183,13 +193,15 @@ def request_referrals(call: Call) -> Result:
 @endpoint(
     bp,
     "/leads/{lead_id}/referral-requests",
-    summary="The lead's referral requests",
+    summary="The lead's referral requests, oldest first",
     tags=REFERRALS,
     response=ReferralRequestPage,
+    paginated=True,
 )
 def list_referral_requests(call: Call) -> dict[str, Any]:
-    found = leads.list_referral_requests(call.principal, call.path["lead_id"])
-    return page([referral_request_out(r) for r in found], None)
+    limit, cursor = call.page_args()
+    result = leads.list_referral_requests(call.principal, call.path["lead_id"], limit=limit, cursor=cursor)
+    return page([referral_request_out(r) for r in result.items], result.next_cursor)
 
 
 @endpoint(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.schemas import Resource
 from chalicelib.domain.money import Money
+from chalicelib.domain.timeline import TimelineKind
 
 
 class StageMoveOut(BaseModel):
@@ -97,9 +98,7 @@ class InteractionOut(Resource):
 
 class TimelineEntryOut(BaseModel):
     id: str
-    kind: str = Field(
-        description="interaction, lead_created, stage_move, lost, objection, referral_request, referral, order, message"
-    )
+    kind: str = Field(description=", ".join(get_args(TimelineKind)))
     at: str
     entity_id: str = Field(description="the interaction, lead, objection, order or message recorded")
     lead_id: str | None

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.limits import MAX_CONTACTS, MAX_TAG_LENGTH, MAX_TAGS
 from chalicelib.domain.normalize import clean_name, normalize_email, normalize_phone
 from chalicelib.domain.validation import CustomFields
 
@@ -46,10 +47,12 @@ class AccountFields(BaseModel):
     kind: AccountKind | None = None
     company: ShortText | None = None
     title: ShortText | None = None
-    emails: Annotated[list[Annotated[str, Field(max_length=320)]] | None, Field(max_length=10)] = None
-    phones: Annotated[list[Annotated[str, Field(max_length=40)]] | None, Field(max_length=10)] = None
+    emails: Annotated[list[Annotated[str, Field(max_length=320)]] | None, Field(max_length=MAX_CONTACTS)] = None
+    phones: Annotated[list[Annotated[str, Field(max_length=40)]] | None, Field(max_length=MAX_CONTACTS)] = None
     address: Address | None = None
-    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]] | None, Field(max_length=50)] = None
+    tags: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH)]] | None, Field(max_length=MAX_TAGS)
+    ] = None
     owner_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
     journey_stage: JourneyStage | None = None
     risk: Risk | None = None

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.timeutil import parse_rfc3339
+from chalicelib.domain.timeline import TimelineEntry, timeline_entry
+from chalicelib.domain.timeutil import format_rfc3339, parse_rfc3339
 from chalicelib.domain.validation import RecordId
 
 Channel = Literal["phone", "email", "sms", "whatsapp", "chat", "social", "meeting", "note"]
@@ -70,4 +71,26 @@ def new_interaction(
         created_at=now,
         lead_id=data.lead_id,
         intent=data.intent,
+    )
+
+
+def interaction_entry(interaction: Interaction) -> TimelineEntry:
+    """An interaction is stored as its timeline entry (same id)."""
+    return timeline_entry(
+        "interaction",
+        org_id=interaction.org_id,
+        account_id=interaction.account_id,
+        at=interaction.occurred_at,
+        entity_id=interaction.id,
+        data={
+            "channel": interaction.channel,
+            "direction": interaction.direction,
+            "body": interaction.body,
+            "intent": interaction.intent,
+            "logged_by": interaction.logged_by,
+            "rep_id": interaction.rep_id,
+            "created_at": format_rfc3339(interaction.created_at),
+        },
+        lead_id=interaction.lead_id,
+        entry_id=interaction.id,
     )

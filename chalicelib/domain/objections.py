@@ -10,11 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.money import Money
+from chalicelib.domain.timeline import TimelineEntry, timeline_entry
 
 ObjectionCategory = Literal["price", "financing", "value", "timing", "competitor", "authority", "rejection", "other"]
 ObjectionStatus = Literal["open", "resolved", "unresolved"]
 
 Words = Annotated[str, Field(max_length=5000)]
+SUMMARY_TEXT = 200  # characters of an objection's words shown on the timeline
 
 
 class ObjectionCreate(BaseModel):
@@ -100,3 +102,22 @@ def apply_objection_patch(objection: Objection, patch: ObjectionPatch, now: date
         updated.status = patch.status
         updated.resolved_at = None if patch.status == "open" else now
     return updated
+
+
+def objection_entry(objection: Objection) -> TimelineEntry:
+    """The timeline entry of a newly raised objection (its words shortened for the row)."""
+    return timeline_entry(
+        "objection",
+        org_id=objection.org_id,
+        account_id=objection.account_id,
+        at=objection.created_at,
+        entity_id=objection.id,
+        data={
+            "category": objection.category,
+            "text": objection.text[:SUMMARY_TEXT],
+            "status": objection.status,
+            "counter_offer": objection.counter_offer,
+            "by": objection.raised_by,
+        },
+        lead_id=objection.lead_id,
+    )

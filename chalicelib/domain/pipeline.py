@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.domain.errors import InvalidTransition, ValidationFailed
 from chalicelib.domain.money import Money
+from chalicelib.domain.objections import Objection
+from chalicelib.domain.timeline import TimelineEntry, TimelineKind, timeline_entry
 from chalicelib.domain.validation import CustomFields, RecordId
 
 Stage = Literal["prospecting", "approach", "presentation", "objections", "closing", "follow_up"]
@@ -53,6 +55,15 @@ class Lead:
     custom_fields: dict[str, str] = field(default_factory=dict)
     version: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LeadRecord:
+    """A lead with its stage history (oldest first) and objections (oldest first)."""
+
+    lead: Lead
+    history: list[StageMove] = field(default_factory=list)
+    objections: list[Objection] = field(default_factory=list)
 
 
 def check_move(lead: Lead, to_stage: str) -> Stage:
@@ -218,3 +229,27 @@ def stage_durations(history: list[StageMove], lead: Lead, now: datetime) -> dict
         seconds = max(0, int((following - entry.at).total_seconds()))
         durations[entry.to_stage] = durations.get(entry.to_stage, 0) + seconds
     return durations
+
+
+def move_entry(lead: Lead, move: StageMove) -> TimelineEntry:
+    """The timeline entry of a history entry: the lead's creation, a move, or its loss."""
+    kind: TimelineKind = (
+        "lost" if move.status == "lost" else "lead_created" if move.from_stage is None else "stage_move"
+    )
+    return timeline_entry(
+        kind,
+        org_id=lead.org_id,
+        account_id=lead.account_id,
+        at=move.at,
+        entity_id=lead.id,
+        data={
+            "title": lead.title,
+            "from_stage": move.from_stage,
+            "to_stage": move.to_stage,
+            "status": move.status,
+            "by": move.by,
+            "note": move.note or None,
+            "objection_id": lead.lost_after_objection_id if move.status == "lost" else None,
+        },
+        lead_id=lead.id,
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from chalicelib.domain.errors import ValidationFailed
+
 Role = Literal["rep", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("rep", "manager", "admin")
 
@@ -25,3 +27,13 @@ class Principal:
 
     def may_see_owned(self, owner_id: str | None) -> bool:
         return self.sees_whole_org or owner_id == self.user_id
+
+
+def owner_for(principal: Principal, requested: str | None, *, what: str, field: str = "owner_id") -> str:
+    """Who owns a new record: a rep always owns what they create; managers and admins may assign
+    it to someone else (``what`` names the record in the refusal, e.g. "a lead")."""
+    if requested and requested != principal.user_id:
+        if not principal.sees_whole_org:
+            raise ValidationFailed.single(field, f"only a manager or admin may assign {what} to someone else")
+        return requested
+    return principal.user_id

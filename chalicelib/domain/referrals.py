@@ -12,6 +12,7 @@ from chalicelib.domain.accounts import AccountCreate
 from chalicelib.domain.errors import InvalidTransition
 from chalicelib.domain.interactions import Channel
 from chalicelib.domain.money import Money
+from chalicelib.domain.timeline import TimelineEntry, timeline_entry
 
 ReferralStatus = Literal["requested", "received", "declined"]
 MAX_REFERRALS_PER_REQUEST = 50
@@ -75,3 +76,29 @@ def record_referral(request: ReferralRequest, lead_id: str, now: datetime) -> Re
     if len(request.referred_lead_ids) >= MAX_REFERRALS_PER_REQUEST:
         raise InvalidTransition(f"A referral request holds at most {MAX_REFERRALS_PER_REQUEST} referrals.")
     return replace(request, status="received", referred_lead_ids=[*request.referred_lead_ids, lead_id], updated_at=now)
+
+
+def referral_request_entry(request: ReferralRequest) -> TimelineEntry:
+    return timeline_entry(
+        "referral_request",
+        org_id=request.org_id,
+        account_id=request.account_id,
+        at=request.created_at,
+        entity_id=request.id,
+        data={"channel": request.channel, "note": request.note or None, "by": request.asked_by},
+        lead_id=request.lead_id,
+    )
+
+
+def referral_entry(request: ReferralRequest, referred_lead_id: str, at: datetime) -> TimelineEntry:
+    """The entry on the referrer's timeline; it names only the new lead, so erasing the referred
+    prospect leaves nothing of them behind."""
+    return timeline_entry(
+        "referral",
+        org_id=request.org_id,
+        account_id=request.account_id,
+        at=at,
+        entity_id=referred_lead_id,
+        data={"referral_request_id": request.id, "referred_lead_id": referred_lead_id},
+        lead_id=request.lead_id,
+    )

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PositiveMinutes = Annotated[int, Field(ge=0, le=60 * 24 * 60)]
 Day = Annotated[int, Field(ge=0, le=3650)]
@@ -131,6 +131,48 @@ def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
         else:
             out[key] = value
     return out
+
+
+def read_stored(data: dict[str, Any]) -> OrgSettings:
+    """Settings as any version stored them. Unlike ``PUT /settings``, which refuses what it does
+    not know, a stored item must always read: keys this version does not know (a later or an
+    earlier version dropped them) are left out at any depth, as are message templates of kinds it
+    does not know, and a setting whose stored value it no longer accepts falls back to its default."""
+    known = _known_keys(OrgSettings, data)
+    templates = known.get("message_templates")
+    if isinstance(templates, dict):
+        known["message_templates"] = {k: v for k, v in templates.items() if k in MESSAGE_KINDS}
+    try:
+        return OrgSettings.model_validate(known)
+    except ValidationError as error:
+        refused = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
+        return OrgSettings.model_validate({k: v for k, v in known.items() if k not in refused})
+
+
+def _known_keys(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        field = model.model_fields.get(name)
+        if field is None:
+            continue
+        nested = _model_of(field.annotation)
+        if nested is not None and isinstance(value, dict):
+            value = _known_keys(nested, value)
+        elif nested is not None and isinstance(value, list) and get_origin(field.annotation) is list:
+            value = [_known_keys(nested, v) if isinstance(v, dict) else v for v in value]
+        out[name] = value
+    return out
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The settings model a field holds, directly or as the items of a list."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is list:
+        args = get_args(annotation)
+        if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+            return args[0]
+    return None
 
 
 @dataclass(frozen=True)

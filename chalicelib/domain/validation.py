@@ -7,6 +7,7 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.limits import MAX_CUSTOM_FIELD_NAME, MAX_CUSTOM_FIELD_VALUE, MAX_CUSTOM_FIELDS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -17,8 +18,11 @@ RecordId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 # Free-form labelled values on accounts and leads. They are stored as a DynamoDB map, whose keys
 # must be non-empty names, so an empty label is refused here rather than stored unreadable.
 CustomFields = Annotated[
-    dict[Annotated[str, Field(min_length=1, max_length=100)], Annotated[str, Field(max_length=1000)]],
-    Field(max_length=100),
+    dict[
+        Annotated[str, Field(min_length=1, max_length=MAX_CUSTOM_FIELD_NAME)],
+        Annotated[str, Field(max_length=MAX_CUSTOM_FIELD_VALUE)],
+    ],
+    Field(max_length=MAX_CUSTOM_FIELDS),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.domain.accounts import Account
@@ -134,23 +135,54 @@ def _claim_conflict(pk: str) -> str:
     return f"Another account in your organisation already has this {what} ({pk.rsplit('#', 1)[-1]})."
 
 
-@db.bound
-def create(account: Account) -> Account:
-    """One transaction: the profile, a unique claim per e-mail/phone, the name-search keys."""
-    with db.transaction() as tx:
-        item = add_creation(tx, account)
-    return to_domain(item)
-
-
-def add_creation(tx: db.Transaction, account: Account) -> AccountItem:
-    """Add a new account's items to a transaction (also used when a referral creates one)."""
+def add(tx: db.Transaction, account: Account) -> Account:
+    """Add a new account to a transaction: the profile, a unique claim per e-mail/phone (a taken
+    one fails the transaction with a Conflict naming it), the name-search keys."""
     item = _to_item(account)
     tx.save(item, AccountItem.pk.does_not_exist(), conflict="This account already exists.")
     for pk, claim in _claims(account).items():
         tx.save(claim, ClaimItem.pk.does_not_exist(), conflict=_claim_conflict(pk))
     for entry in _name_keys(account).values():
         tx.save(entry)
-    return item
+    return _saved(account)
+
+
+def add_update(tx: db.Transaction, before: Account, after: Account) -> Account:
+    """Add a change to a transaction: ``after`` is saved if nobody changed the account since
+    ``before`` was read; claims and name keys follow the new e-mails, phones and name."""
+    item = _to_item(after)
+    item.version = before.version
+    old_claims, new_claims = _claims(before), _claims(after)
+    old_names, new_names = _name_keys(before), _name_keys(after)
+    tx.save(item, conflict=STALE)
+    for pk in old_claims.keys() - new_claims.keys():
+        tx.delete(old_claims[pk], ClaimItem.account_id == before.id)
+    for pk in new_claims.keys() - old_claims.keys():
+        tx.save(new_claims[pk], ClaimItem.pk.does_not_exist(), conflict=_claim_conflict(pk))
+    for key in old_names.keys() - new_names.keys():
+        tx.delete(old_names[key])
+    for key in new_names.keys() - old_names.keys():
+        tx.save(new_names[key])
+    return replace(after, version=before.version + 1)
+
+
+def add_exists_check(tx: db.Transaction, org_id: str, account_id: str) -> None:
+    """Inside a transaction: the account still exists (it was not erased meanwhile)."""
+    probe = AccountItem(keys.account(org_id, account_id), keys.PROFILE)
+    tx.check(probe, AccountItem.pk.exists(), conflict="The account was erased meanwhile.")
+
+
+def _saved(account: Account) -> Account:
+    """A new account as stored: its first version is 1."""
+    return replace(account, version=1)
+
+
+@db.bound
+def update(before: Account, after: Account) -> Account:
+    """One transaction holding ``add_update`` (the CSV import's merge into an existing account)."""
+    with db.transaction() as tx:
+        saved = add_update(tx, before, after)
+    return saved
 
 
 @db.bound
@@ -169,26 +201,6 @@ def get(principal: Principal, account_id: str) -> Account:
     if profile is None or not (profile.owner_id == principal.user_id or has_access):
         raise NotFound("No such account.")
     return to_domain(profile)
-
-
-@db.bound
-def update(before: Account, after: Account) -> Account:
-    """Save ``after`` if nobody changed the account since ``before`` was read."""
-    item = _to_item(after)
-    item.version = before.version
-    old_claims, new_claims = _claims(before), _claims(after)
-    old_names, new_names = _name_keys(before), _name_keys(after)
-    with db.transaction() as tx:
-        tx.save(item, conflict=STALE)
-        for pk in old_claims.keys() - new_claims.keys():
-            tx.delete(old_claims[pk], ClaimItem.account_id == before.id)
-        for pk in new_claims.keys() - old_claims.keys():
-            tx.save(new_claims[pk], ClaimItem.pk.does_not_exist(), conflict=_claim_conflict(pk))
-        for key in old_names.keys() - new_names.keys():
-            tx.delete(old_names[key])
-        for key in new_names.keys() - old_names.keys():
-            tx.save(new_names[key])
-    return to_domain(item)
 
 
 @db.bound
@@ -310,3 +322,6 @@ def erase(account: Account) -> int:
     db.batch_write(deletes=rest)
     db.batch_write(deletes=[profile])
     return len(rest) + 1
+
+
+add_creation = add  # the name used before ``add``; kept for code written against it

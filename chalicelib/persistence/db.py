@@ -9,15 +9,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
+from chalicelib.domain import paging
 from chalicelib.domain.errors import Conflict, MalformedRequest
 from chalicelib.persistence import models
 
@@ -73,10 +73,7 @@ def plain(value: Any) -> Any:
     return value.as_dict() if hasattr(value, "as_dict") else (value or {})
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: str | None
+Page = paging.Page  # the page type lives with the domain; kept importable from here
 
 
 # -- cursors --------------------------------------------------------------------------------

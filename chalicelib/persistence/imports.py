@@ -205,7 +205,7 @@ def write_new(
             items[(item.pk, item.sk)] = item
     new_per_link: dict[tuple[str, str], int] = {}
     for lead, account_created_at in leads:
-        for item in [lead_store.to_item(lead), *lead_store.attachment_items(lead, account_created_at)]:
+        for item in [*lead_store.new_lead_items(lead), *lead_store.attachment_items(lead, account_created_at)]:
             if isinstance(item, AccessItem):
                 link = (item.pk, item.sk)
                 new_per_link[link] = new_per_link.get(link, 0) + 1

@@ -100,6 +100,56 @@ def leads_by_state(org_id: str, status: str, stage: str) -> str:
     return f"ORG#{org_id}#LEADS#{status}#{stage}"
 
 
+# A lead item has three index entries (all leads, the owner's, status+stage); two copies of it
+# in its partition carry the other five lists a filter can ask for (see ``lead_lists``).
+LEAD_INDEX_COPIES = ("#INDEX#1", "#INDEX#2")
+
+
+def leads_by_status(org_id: str, status: str) -> str:
+    """GSI1 partition (first index copy): the leads in one status."""
+    return f"ORG#{org_id}#LEADS#STATUS#{status}"
+
+
+def leads_by_stage(org_id: str, stage: str) -> str:
+    """GSI3 partition (first index copy): the leads in one stage, whatever their status."""
+    return f"ORG#{org_id}#LEADS#STAGE#{stage}"
+
+
+def owner_leads_by_status(org_id: str, owner_id: str, status: str) -> str:
+    """GSI2 partition (first index copy): one rep's leads in one status."""
+    return f"ORG#{org_id}#OWNER#{owner_id}#LEADS#STATUS#{status}"
+
+
+def owner_leads_by_stage(org_id: str, owner_id: str, stage: str) -> str:
+    """GSI2 partition (second index copy): one rep's leads in one stage."""
+    return f"ORG#{org_id}#OWNER#{owner_id}#LEADS#STAGE#{stage}"
+
+
+def owner_leads_by_state(org_id: str, owner_id: str, status: str, stage: str) -> str:
+    """GSI3 partition (second index copy): one rep's leads in one status and stage."""
+    return f"ORG#{org_id}#OWNER#{owner_id}#LEADS#{status}#{stage}"
+
+
+def lead_list(org_id: str, *, owner_id: str | None, status: str | None, stage: str | None) -> tuple[str, str]:
+    """(index, partition) of the list of leads matching every filter given: each combination
+    of owner, status and stage is one partition, read with one Query, newest first."""
+    if owner_id:
+        if status and stage:
+            return "gsi3", owner_leads_by_state(org_id, owner_id, status, stage)
+        if status:
+            return "gsi2", owner_leads_by_status(org_id, owner_id, status)
+        if stage:
+            return "gsi2", owner_leads_by_stage(org_id, owner_id, stage)
+        return "gsi2", owner_leads(org_id, owner_id)
+    if status and stage:
+        return "gsi3", leads_by_state(org_id, status, stage)
+    if status:
+        return "gsi1", leads_by_status(org_id, status)
+    if stage:
+        return "gsi3", leads_by_stage(org_id, stage)
+    return "gsi1", leads_list(org_id)
+
+
 def moment(at: datetime) -> str:
     """A fixed-width UTC time for sort keys (microseconds always present, so strings sort like
     times; ``isoformat`` drops a zero fraction, which would sort ``…00Z`` after ``…00.5Z``)."""

@@ -155,7 +155,9 @@ def bind(table_name: str) -> None:
         _bound_to = table_name
 
 
-class LeadItem(Item, discriminator="lead"):
+class _LeadFields(Item):
+    """What a lead item holds; shared by the lead and its list-index copies."""
+
     id = UnicodeAttribute()
     org_id = UnicodeAttribute()
     account_id = UnicodeAttribute()
@@ -175,7 +177,19 @@ class LeadItem(Item, discriminator="lead"):
     extra = MapAttribute(null=True)  # type: ignore[var-annotated]
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+
+
+class LeadItem(_LeadFields, discriminator="lead"):
     version = VersionAttribute()
+
+
+class LeadIndexItem(_LeadFields, discriminator="lead_index"):
+    """A copy of a lead in its own partition (``sk = #INDEX#n``) that lists it under the filters
+    the lead item's three index entries cannot (status, stage, and those with an owner). Written
+    with the lead in every change, unconditioned (the lead item carries the version condition);
+    ``version`` mirrors the lead's. Its own kind keeps it out of anything that reads leads."""
+
+    lead_version = NumberAttribute(null=True)
 
 
 class StageMoveItem(Item, discriminator="stage_move"):

@@ -7,7 +7,7 @@ from datetime import datetime
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.domain.errors import Unavailable
-from chalicelib.domain.settings import OrgSettings, StoredSettings
+from chalicelib.domain.settings import OrgSettings, StoredSettings, read_stored
 from chalicelib.persistence import db, keys
 from chalicelib.persistence.models import SettingsItem
 
@@ -21,9 +21,7 @@ def get_settings(org_id: str) -> StoredSettings:
         item = SettingsItem.get(keys.org(org_id), keys.settings())
     except SettingsItem.DoesNotExist:
         return StoredSettings(OrgSettings(), 0, None, None)
-    return StoredSettings(
-        OrgSettings.model_validate(item.data.as_dict()), int(item.version), item.created_at, item.updated_at
-    )
+    return StoredSettings(read_stored(item.data.as_dict()), int(item.version), item.created_at, item.updated_at)
 
 
 @db.bound

@@ -54,3 +54,15 @@ def save(profile: RepProfile) -> RepProfile:
         item.version = profile.version
     db.save_versioned(item, conflict=STALE)
     return to_domain(item)
+
+
+UNAVAILABLE = (
+    "The rep has paused taking new leads (available: false); "
+    'send "assign_even_if_unavailable": true to assign it anyway.'
+)
+
+
+def add_available_check(tx: db.Transaction, org_id: str, user_id: str) -> None:
+    """Inside a transaction: the rep takes new work (a rep who never saved a profile does)."""
+    probe = RepItem(keys.rep(org_id, user_id), keys.PROFILE)
+    tx.check(probe, RepItem.pk.does_not_exist() | (RepItem.available == True), conflict=UNAVAILABLE)  # noqa: E712

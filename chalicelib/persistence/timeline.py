@@ -1,8 +1,9 @@
 """Timeline entries: one item per event in the account partition, newest first by sort key.
 
-Whatever records an event (a stage move, an objection, an order, a sent message) adds the entry
-built by ``timeline_entry`` to the transaction that makes the change, so the timeline never shows
-something that did not happen, nor misses something that did.
+Whatever records an event (a stage move, an objection, an order, a sent message) builds the entry
+with ``domain.timeline.timeline_entry`` and adds it with ``add(tx, entry)`` to the transaction that
+makes the change, so the timeline never shows something that did not happen, nor misses something
+that did.
 """
 
 from __future__ import annotations
@@ -10,14 +11,41 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.interactions import Interaction
+from chalicelib.domain import timeline as domain
 from chalicelib.domain.principal import Principal
-from chalicelib.domain.timeline import TimelineEntry
+from chalicelib.domain.timeline import TimelineEntry, TimelineKind
 from chalicelib.domain.timeutil import format_rfc3339, parse_rfc3339
-from chalicelib.ids import new_id
 from chalicelib.persistence import accounts as account_store
 from chalicelib.persistence import db, keys
-from chalicelib.persistence.models import AccountItem, Item, TimelineItem
+from chalicelib.persistence.models import Item, TimelineItem
+
+
+def to_item(entry: TimelineEntry) -> TimelineItem:
+    item = TimelineItem(
+        keys.account(entry.org_id, entry.account_id),
+        keys.timeline(keys.moment(entry.at), entry.kind, entry.id),
+        id=entry.id,
+        entry_type=entry.kind,
+        at=format_rfc3339(entry.at),
+        account_id=entry.account_id,
+        entity_id=entry.entity_id,
+        lead_id=entry.lead_id,
+        data=dict(entry.data) or None,
+    )
+    if entry.kind == "interaction" and entry.data.get("direction") == "inbound":
+        # The contact-success report reads one month of inbound messages with one Query.
+        item.gsi1pk = keys.inquiries(entry.org_id, entry.at)
+        item.gsi1sk = keys.sortable(entry.at, entry.entity_id)
+    return item
+
+
+def add(tx: db.Transaction, entry: TimelineEntry) -> None:
+    """Add an entry to the transaction that makes the change it records (written once)."""
+    save_new(tx, to_item(entry))
+
+
+def save_new(tx: db.Transaction, item: TimelineItem) -> None:
+    tx.save(item, TimelineItem.sk.does_not_exist(), conflict="This timeline entry already exists.")
 
 
 def timeline_entry(
@@ -31,40 +59,36 @@ def timeline_entry(
     lead_id: str | None = None,
     entry_id: str | None = None,
 ) -> TimelineItem:
-    """The item to write, in the same transaction as the change it records, for one entry."""
-    entry = entry_id or new_id()
-    return TimelineItem(
-        keys.account(org_id, account_id),
-        keys.timeline(keys.moment(at), kind, entry),
-        id=entry,
-        entry_type=kind,
-        at=format_rfc3339(at),
+    """Kept for callers written before ``domain.timeline.timeline_entry``: the same entry, as the
+    item ``save_new`` writes. New code builds the domain entry and calls ``add``."""
+    entry = domain.timeline_entry(
+        kind,  # type: ignore[arg-type]
+        org_id=org_id,
         account_id=account_id,
+        at=at,
         entity_id=entity_id,
+        data=data,
         lead_id=lead_id,
-        data={k: v for k, v in (data or {}).items() if v is not None} or None,
+        entry_id=entry_id,
     )
+    return to_item(entry)
 
 
-def save_new(tx: db.Transaction, item: TimelineItem) -> None:
-    tx.save(item, TimelineItem.sk.does_not_exist(), conflict="This timeline entry already exists.")
+# Kept importable from here; it belongs to the account.
+account_exists_check = account_store.add_exists_check
 
 
-def account_exists_check(tx: db.Transaction, org_id: str, account_id: str) -> None:
-    """Inside a transaction: the account still exists (it was not erased meanwhile)."""
-    probe = AccountItem(keys.account(org_id, account_id), keys.PROFILE)
-    tx.check(probe, AccountItem.pk.exists(), conflict="The account was erased meanwhile.")
-
-
-def to_domain(item: TimelineItem) -> TimelineEntry:
+def to_domain(item: TimelineItem, org_id: str) -> TimelineEntry:
+    kind: TimelineKind = item.entry_type  # type: ignore[assignment]
     return TimelineEntry(
         id=item.id,
         account_id=item.account_id or "",
-        kind=item.entry_type,
+        kind=kind,
         at=parse_rfc3339(item.at),
         entity_id=item.entity_id or item.id,
         lead_id=item.lead_id,
         data=db.plain(item.data),
+        org_id=org_id,
     )
 
 
@@ -81,43 +105,5 @@ def page(principal: Principal, account_id: str, limit: int, cursor: str | None) 
         limit=limit,
         last_evaluated_key=start,
     )
-    entries = [to_domain(row) for row in result if isinstance(row, TimelineItem)]
+    entries = [to_domain(row, principal.org_id) for row in result if isinstance(row, TimelineItem)]
     return db.Page(entries, db.encode_cursor(result.last_evaluated_key))
-
-
-# -- interactions ---------------------------------------------------------------------------
-
-
-def _interaction_item(interaction: Interaction) -> TimelineItem:
-    item = timeline_entry(
-        interaction.org_id,
-        interaction.account_id,
-        "interaction",
-        interaction.occurred_at,
-        interaction.id,
-        {
-            "channel": interaction.channel,
-            "direction": interaction.direction,
-            "body": interaction.body,
-            "intent": interaction.intent,
-            "logged_by": interaction.logged_by,
-            "rep_id": interaction.rep_id,
-            "created_at": format_rfc3339(interaction.created_at),
-        },
-        lead_id=interaction.lead_id,
-        entry_id=interaction.id,
-    )
-    if interaction.direction == "inbound":
-        # The contact-success report reads one month of inbound messages with one Query.
-        item.gsi1pk = keys.inquiries(interaction.org_id, interaction.occurred_at)
-        item.gsi1sk = keys.sortable(interaction.occurred_at, interaction.id)
-    return item
-
-
-@db.bound
-def log_interaction(interaction: Interaction) -> Interaction:
-    """One transaction: the timeline entry, and a check that the account still exists."""
-    with db.transaction() as tx:
-        save_new(tx, _interaction_item(interaction))
-        account_exists_check(tx, interaction.org_id, interaction.account_id)
-    return interaction

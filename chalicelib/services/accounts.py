@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from chalicelib.config import now
 from chalicelib.domain.accounts import Account, AccountCreate, AccountPatch, apply_changes, new_account
-from chalicelib.domain.errors import Conflict, ValidationFailed
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.normalize import looks_like_phone, normalize_email, normalize_phone
-from chalicelib.domain.principal import Principal
+from chalicelib.domain.paging import Page
+from chalicelib.domain.principal import Principal, owner_for
+from chalicelib.domain.versioning import check_version
 from chalicelib.ids import new_id
 from chalicelib.persistence import accounts as store
+from chalicelib.persistence import db
 from chalicelib.persistence import org as org_store
-from chalicelib.persistence.db import Page
 
 MAX_QUERY = 200
 
-
-def _owner_for(principal: Principal, requested: str | None) -> str:
-    """A rep always owns what they create; managers and admins may assign it."""
-    if requested and requested != principal.user_id:
-        if not principal.sees_whole_org:
-            raise ValidationFailed.single("owner_id", "only a manager or admin may assign an account to someone else")
-        return requested
-    return principal.user_id
+__all__ = ["check_version", "create_account", "delete_account", "get_account", "list_accounts", "update_account"]
 
 
 def create_account(principal: Principal, data: AccountCreate) -> Account:
@@ -29,26 +24,18 @@ def create_account(principal: Principal, data: AccountCreate) -> Account:
     account = new_account(
         account_id=new_id(),
         org_id=principal.org_id,
-        owner_id=_owner_for(principal, data.owner_id),
+        owner_id=owner_for(principal, data.owner_id, what="an account"),
         data=data,
         default_country=settings.default_country,
         now=now(),
     )
-    return store.create(account)
+    with db.transaction() as tx:
+        saved = store.add(tx, account)
+    return saved
 
 
 def get_account(principal: Principal, account_id: str) -> Account:
     return store.get(principal, account_id)
-
-
-def check_version(current: int, expected: int | None) -> None:
-    if expected is None:
-        raise ValidationFailed.single("version", "send the version you edited (in the body or as If-Match)")
-    if expected != current:
-        raise Conflict(
-            f"The record is at version {current}; your change was based on version {expected}.",
-            current_version=current,
-        )
 
 
 def update_account(principal: Principal, account_id: str, patch: AccountPatch) -> Account:
@@ -58,7 +45,9 @@ def update_account(principal: Principal, account_id: str, patch: AccountPatch) -
         raise ValidationFailed.single("owner_id", "only a manager or admin may reassign an account")
     settings = org_store.get_settings(principal.org_id).settings
     after = apply_changes(before, patch, default_country=settings.default_country, now=now())
-    return store.update(before, after)
+    with db.transaction() as tx:
+        saved = store.add_update(tx, before, after)
+    return saved
 
 
 def delete_account(principal: Principal, account_id: str) -> None:

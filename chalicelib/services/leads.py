@@ -1,12 +1,18 @@
-"""Lead use cases: the six-step pipeline, the objection log and referrals."""
+"""Lead use cases: the six-step pipeline, the objection log and referrals.
+
+Each change is one transaction composed here from the repositories' pieces: the lead
+(version-conditioned), its history, its timeline entry, access links and the checks that keep the
+change valid if something else changed meanwhile.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from chalicelib.config import now
 from chalicelib.domain import pipeline
-from chalicelib.domain.accounts import new_account
+from chalicelib.domain.accounts import Account, new_account
 from chalicelib.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from chalicelib.domain.objections import (
     Objection,
@@ -14,9 +20,11 @@ from chalicelib.domain.objections import (
     ObjectionPatch,
     apply_objection_patch,
     new_objection,
+    objection_entry,
 )
-from chalicelib.domain.pipeline import Lead, LeadCreate, LeadPatch, LostRequest, StageMoveRequest
-from chalicelib.domain.principal import Principal
+from chalicelib.domain.paging import Page
+from chalicelib.domain.pipeline import Lead, LeadCreate, LeadPatch, LeadRecord, LostRequest, StageMove, StageMoveRequest
+from chalicelib.domain.principal import Principal, owner_for
 from chalicelib.domain.referrals import (
     ReferralCreate,
     ReferralRequest,
@@ -24,25 +32,21 @@ from chalicelib.domain.referrals import (
     ReferralRequestPatch,
     apply_referral_patch,
     record_referral,
+    referral_entry,
+    referral_request_entry,
 )
+from chalicelib.domain.versioning import check_version
 from chalicelib.ids import new_id
+from chalicelib.persistence import access, db, timeline
 from chalicelib.persistence import accounts as account_store
 from chalicelib.persistence import leads as store
+from chalicelib.persistence import objections as objection_store
 from chalicelib.persistence import org as org_store
-from chalicelib.persistence.db import Page
-from chalicelib.persistence.leads import LeadRecord
-from chalicelib.services.accounts import check_version
+from chalicelib.persistence import referrals as referral_store
+from chalicelib.persistence import reps as rep_store
 
-SUMMARY_TEXT = 200  # characters of an objection's words shown on the timeline
-
-
-def _owner_for(principal: Principal, requested: str | None, field: str = "owner_id") -> str:
-    """A rep always owns what they create; managers and admins may assign it."""
-    if requested and requested != principal.user_id:
-        if not principal.sees_whole_org:
-            raise ValidationFailed.single(field, "only a manager or admin may assign a lead to someone else")
-        return requested
-    return principal.user_id
+CLOSED_FOR_OBJECTIONS = "The lead is closed; objections belong to open leads."
+NOT_WON = "Referrals are asked of won customers only."
 
 
 def _needs_availability_check(principal: Principal, owner_id: str, override: bool) -> bool:
@@ -50,17 +54,34 @@ def _needs_availability_check(principal: Principal, owner_id: str, override: boo
     return owner_id != principal.user_id and not override
 
 
+def _add_new_lead(
+    tx: db.Transaction, lead: Lead, first: StageMove, account_created_at: datetime, *, check_available: bool
+) -> Lead:
+    """A new lead's items: the lead, its links to the account, the first history entry and the
+    ``lead_created`` timeline entry (and, when someone else assigns it, that the rep takes leads)."""
+    stored = store.add(tx, lead)
+    store.add_links(tx, lead, account_created_at)
+    store.add_move(tx, stored, first)
+    timeline.add(tx, pipeline.move_entry(lead, first))
+    if check_available:
+        rep_store.add_available_check(tx, lead.org_id, lead.owner_id)
+    return stored
+
+
 # -- leads ----------------------------------------------------------------------------------
 
 
 def create_lead(principal: Principal, data: LeadCreate) -> LeadRecord:
-    owner = _owner_for(principal, data.owner_id)
+    """One visibility read of the account, one transaction (guarded by the account's existence)."""
+    owner = owner_for(principal, data.owner_id, what="a lead")
     account = account_store.get(principal, data.account_id)
     lead, first = pipeline.new_lead(
         lead_id=new_id(), org_id=principal.org_id, owner_id=owner, data=data, by=principal.user_id, now=now()
     )
     check = _needs_availability_check(principal, owner, data.assign_even_if_unavailable)
-    saved = store.create(lead, first, account, check_available=check)
+    with db.transaction() as tx:
+        saved = _add_new_lead(tx, lead, first, account.created_at, check_available=check)
+        account_store.add_exists_check(tx, lead.org_id, lead.account_id)
     return LeadRecord(saved, [first], [])
 
 
@@ -89,6 +110,8 @@ def list_leads(
 
 
 def update_lead(principal: Principal, lead_id: str, patch: LeadPatch) -> LeadRecord:
+    """A new owner moves the access link in the same transaction (after one batch read of the
+    account and the old owner's link), and a paused rep is not given the lead unless asked."""
     record = store.read(principal, lead_id)
     before = record.lead
     check_version(before.version, patch.version)
@@ -96,29 +119,40 @@ def update_lead(principal: Principal, lead_id: str, patch: LeadPatch) -> LeadRec
     if reassigning and not principal.sees_whole_org:
         raise ValidationFailed.single("owner_id", "only a manager or admin may reassign a lead")
     after = pipeline.apply_patch(before, patch, now())
-    account, reasons = (None, 0)
+    account: Account | None = None
+    reasons = 0
     if reassigning:
         if before.status != "open":
             raise InvalidTransition(f"The lead is {before.status}; a closed lead keeps its owner.")
-        account, reasons = store.access_reasons(before)
+        account, reasons = access.reasons(before.org_id, before.account_id, before.owner_id)
     check = reassigning and _needs_availability_check(principal, after.owner_id, patch.assign_even_if_unavailable)
-    saved = store.update(before, after, account=account, old_reasons=reasons, check_available=check)
+    with db.transaction() as tx:
+        saved = store.add_update(tx, before, after)
+        if account is not None and after.owner_id != before.owner_id:
+            store.add_owner_change(tx, before, after, account_created_at=account.created_at, old_reasons=reasons)
+            if check:
+                rep_store.add_available_check(tx, after.org_id, after.owner_id)
     return replace(record, lead=saved)
 
 
 def move_lead(principal: Principal, lead_id: str, request: StageMoveRequest) -> LeadRecord:
-    """One read (the lead with its history) and one transaction."""
+    """One read (the lead with its history) and one transaction: the lead, the history entry,
+    the timeline entry."""
     record = store.read(principal, lead_id)
     if request.version is not None:
         check_version(record.lead.version, request.version)
     after, move = pipeline.move(record.lead, request.stage, by=principal.user_id, now=now(), note=request.note)
-    saved = store.save_move(record.lead, after, move)
+    with db.transaction() as tx:
+        saved = store.add_update(tx, record.lead, after)
+        store.add_move(tx, saved, move)
+        timeline.add(tx, pipeline.move_entry(saved, move))
     return LeadRecord(saved, [*record.history, move], record.objections)
 
 
 def mark_lost(principal: Principal, lead_id: str, request: LostRequest) -> LeadRecord:
     """Lose an open lead; the loss is linked to the objection named, or else to the latest
-    objection that was not resolved (the one the customer walked away on)."""
+    objection that was not resolved (the one the customer walked away on), which is marked so in
+    the same transaction."""
     record = store.read(principal, lead_id)
     if request.version is not None:
         check_version(record.lead.version, request.version)
@@ -130,7 +164,12 @@ def mark_lost(principal: Principal, lead_id: str, request: LostRequest) -> LeadR
         by=principal.user_id,
         now=now(),
     )
-    saved = store.save_lost(record.lead, after, move, objection)
+    with db.transaction() as tx:
+        saved = store.add_update(tx, record.lead, after)
+        store.add_move(tx, saved, move)
+        timeline.add(tx, pipeline.move_entry(saved, move))
+        if objection is not None:
+            objection_store.add_preceded_loss(tx, objection)
     objections = [
         replace(o, preceded_loss=True) if objection and o.id == objection.id else o for o in record.objections
     ]
@@ -151,6 +190,8 @@ def _loss_objection(objections: list[Objection], wanted: str | None) -> Objectio
 
 
 def raise_objection(principal: Principal, lead_id: str, data: ObjectionCreate) -> Objection:
+    """One read of the lead, one transaction: the objection, its timeline entry, and a check
+    that the lead is still open."""
     lead = store.get(principal, lead_id)
     if lead.status != "open":
         raise InvalidTransition(f"The lead is {lead.status}; objections belong to open leads.")
@@ -163,18 +204,15 @@ def raise_objection(principal: Principal, lead_id: str, data: ObjectionCreate) -
         data=data,
         now=now(),
     )
-    summary = {
-        "category": objection.category,
-        "text": objection.text[:SUMMARY_TEXT],
-        "status": objection.status,
-        "counter_offer": objection.counter_offer,
-        "by": objection.raised_by,
-    }
-    return store.create_objection(lead, objection, summary)
+    with db.transaction() as tx:
+        saved = objection_store.add(tx, objection)
+        timeline.add(tx, objection_entry(objection))
+        store.add_status_check(tx, lead, "open", conflict=CLOSED_FOR_OBJECTIONS)
+    return saved
 
 
-def list_objections(principal: Principal, lead_id: str) -> list[Objection]:
-    return store.list_objections(store.get(principal, lead_id))
+def list_objections(principal: Principal, lead_id: str, *, limit: int, cursor: str | None) -> Page[Objection]:
+    return objection_store.list_page(store.get(principal, lead_id), limit=limit, cursor=cursor)
 
 
 def update_objection(principal: Principal, lead_id: str, objection_id: str, patch: ObjectionPatch) -> Objection:
@@ -183,13 +221,15 @@ def update_objection(principal: Principal, lead_id: str, objection_id: str, patc
     if before is None:
         raise NotFound("No such objection on this lead.")
     check_version(before.version, patch.version)
-    return store.save_objection(before, apply_objection_patch(before, patch, now()))
+    return objection_store.save(before, apply_objection_patch(before, patch, now()))
 
 
 # -- referrals ------------------------------------------------------------------------------
 
 
 def request_referrals(principal: Principal, lead_id: str, data: ReferralRequestCreate) -> ReferralRequest:
+    """One read of the lead, one transaction: the request, its timeline entry, and a check that
+    the lead is still won."""
     lead = store.get(principal, lead_id)
     if lead.status != "won":
         raise InvalidTransition("Referrals are asked of won customers only; this lead is " + lead.status + ".")
@@ -205,15 +245,21 @@ def request_referrals(principal: Principal, lead_id: str, data: ReferralRequestC
         updated_at=at,
         note=data.note.strip(),
     )
-    return store.create_referral_request(lead, request)
+    with db.transaction() as tx:
+        saved = referral_store.add(tx, request)
+        timeline.add(tx, referral_request_entry(request))
+        store.add_status_check(tx, lead, "won", conflict=NOT_WON)
+    return saved
 
 
-def list_referral_requests(principal: Principal, lead_id: str) -> list[ReferralRequest]:
-    return store.list_referral_requests(store.get(principal, lead_id))
+def list_referral_requests(
+    principal: Principal, lead_id: str, *, limit: int, cursor: str | None
+) -> Page[ReferralRequest]:
+    return referral_store.list_page(store.get(principal, lead_id), limit=limit, cursor=cursor)
 
 
 def _visible_request(principal: Principal, request_id: str) -> ReferralRequest:
-    request = store.find_referral_request(principal.org_id, request_id)
+    request = referral_store.find(principal.org_id, request_id)
     try:
         store.get(principal, request.lead_id)
     except NotFound:
@@ -224,14 +270,15 @@ def _visible_request(principal: Principal, request_id: str) -> ReferralRequest:
 def update_referral_request(principal: Principal, request_id: str, patch: ReferralRequestPatch) -> ReferralRequest:
     before = _visible_request(principal, request_id)
     check_version(before.version, patch.version)
-    return store.save_referral_request(before, apply_referral_patch(before, patch, now()))
+    return referral_store.save(before, apply_referral_patch(before, patch, now()))
 
 
 def record_referral_prospect(principal: Principal, request_id: str, data: ReferralCreate) -> LeadRecord:
     """A referred prospect becomes an account and a ``prospecting`` lead (``source: referral``)
-    linked to the referrer, and the request counts it: all in one transaction."""
+    linked to the referrer, and the request counts it: all in one transaction, with an entry on
+    the referrer's timeline."""
     request = _visible_request(principal, request_id)
-    owner = _owner_for(principal, data.account.owner_id, "account.owner_id")
+    owner = owner_for(principal, data.account.owner_id, what="a lead", field="account.owner_id")
     at = now()
     settings = org_store.get_settings(principal.org_id).settings
     account = new_account(
@@ -253,7 +300,10 @@ def record_referral_prospect(principal: Principal, request_id: str, data: Referr
     lead.referred_by_account_id = request.account_id
     lead.referral_request_id = request.id
     after = record_referral(request, lead.id, at)
-    saved = store.create_referral(
-        request, after, account, lead, first, check_available=_needs_availability_check(principal, owner, False)
-    )
+    check = _needs_availability_check(principal, owner, False)
+    with db.transaction() as tx:
+        account_store.add(tx, account)
+        saved = _add_new_lead(tx, lead, first, account.created_at, check_available=check)
+        referral_store.add_update(tx, request, after)
+        timeline.add(tx, referral_entry(after, lead.id, lead.created_at))
     return LeadRecord(saved, [first], [])

@@ -6,9 +6,9 @@ from chalicelib.config import now
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.reps import RepChanges, RepProfile, apply_rep_changes, default_profile
+from chalicelib.domain.versioning import check_version
 from chalicelib.persistence import org as org_store
 from chalicelib.persistence import reps as store
-from chalicelib.services.accounts import check_version
 
 
 def _current(principal: Principal, user_id: str) -> RepProfile:

@@ -7,7 +7,9 @@ import pytest
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.pipeline import STAGES
 from chalicelib.domain.principal import Principal
+from chalicelib.persistence import db
 from chalicelib.persistence import leads as lead_store
+from chalicelib.persistence import timeline as timeline_store
 from tests.api.pipeline_helpers import account, lead, move, won_lead
 
 MANAGER = {"user": "boss", "role": "manager"}
@@ -263,9 +265,15 @@ def test_concurrent_moves_of_one_lead_cannot_both_win(api):
     second = lead_store.read(rep, created["id"]).lead  # both read version 1
     a, move_a = pipeline.move(first, "presentation", by="rep-1", now=now())
     b, move_b = pipeline.move(second, "closing", by="rep-1", now=now())
-    lead_store.save_move(first, a, move_a)
+    def save_move(before, after, move):  # what services.leads.move_lead writes
+        with db.transaction() as tx:
+            saved = lead_store.add_update(tx, before, after)
+            lead_store.add_move(tx, saved, move)
+            timeline_store.add(tx, pipeline.move_entry(saved, move))
+
+    save_move(first, a, move_a)
     with pytest.raises(Conflict):
-        lead_store.save_move(second, b, move_b)
+        save_move(second, b, move_b)
     final = api.call("GET", f"/leads/{created['id']}").json
     assert final["stage"] == "presentation" and final["version"] == 2
     assert [h["to_stage"] for h in final["stage_history"]] == ["prospecting", "presentation"]

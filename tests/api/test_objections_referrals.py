@@ -197,3 +197,42 @@ def test_a_lagging_index_does_not_turn_a_correct_referral_edit_into_a_409(api, m
     second = api.call("PATCH", f"/referral-requests/{request['id']}", {"version": 2, "status": "declined"})
     assert second.status == 200 and second.json["version"] == 3, second.raw
     assert second.json["note"] == "called back"  # the edit built on the stored request
+
+
+def _pages(api, path, limit, ddb_calls):
+    """Every page of a list, with the DynamoDB calls each page made."""
+    ids, calls, cursor = [], [], None
+    for _ in range(10):
+        ddb_calls()
+        r = api.call("GET", f"{path}?limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
+        assert r.status == 200, r.raw
+        calls.append(ddb_calls())
+        assert len(r.json["items"]) <= limit
+        ids += [x["id"] for x in r.json["items"]]
+        cursor = r.json["next_cursor"]
+        if not cursor:
+            return ids, calls
+    raise AssertionError("the list never ended")
+
+
+def test_objection_and_referral_request_lists_page_with_limit_and_cursor(api, ddb_calls):
+    """The defect: these lists ignored ``limit`` and ``cursor`` and returned everything at once."""
+    created = lead(api, account(api))
+    made = [objection(api, created["id"], text=f"o{i}").json["id"] for i in range(5)]
+    ids, calls = _pages(api, f"/leads/{created['id']}/objections", 2, ddb_calls)
+    assert ids == made and len(calls) == 3  # oldest first, two per page
+    assert all(c == ["GetItem", "Query"] for c in calls)  # the lead (visibility), then one Query
+    won = won_lead(api)
+    asked = [
+        api.call("POST", f"/leads/{won['id']}/referral-requests", {"channel": "sms", "note": f"r{i}"}).json["id"]
+        for i in range(3)
+    ]
+    ids, calls = _pages(api, f"/leads/{won['id']}/referral-requests", 2, ddb_calls)
+    assert ids == asked and len(calls) == 2
+    assert all(c == ["GetItem", "Query"] for c in calls)
+    # a cursor belongs to its lead's list; a bad limit is refused like everywhere else
+    cursor = api.call("GET", f"/leads/{created['id']}/objections?limit=1").json["next_cursor"]
+    assert api.call("GET", f"/leads/{won['id']}/objections?cursor={cursor}").is_problem(400)
+    assert api.call("GET", f"/leads/{won['id']}/referral-requests?limit=0").is_problem(422)
+    assert api.call("GET", f"/leads/{won['id']}/referral-requests?cursor=garbage").is_problem(400)
+    assert api.call("GET", f"/leads/{created['id']}/objections?limit=2", user="rep-2").is_problem(404)

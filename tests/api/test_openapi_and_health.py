@@ -57,3 +57,18 @@ def test_responses_carry_cors_headers_for_the_web_front_end(api):
     assert "Location" in r.header("Access-Control-Expose-Headers")
     allowed = {h.strip().lower() for h in r.header("Access-Control-Allow-Headers").split(",")}
     assert {"authorization", "idempotency-key", "if-match", "x-import-mapping"} <= allowed
+
+
+def test_every_list_documents_limit_and_cursor(api):
+    """A route answering ``{"items", "next_cursor"}`` takes ``limit`` and ``cursor`` (objection and
+    referral-request lists once answered that shape without taking either)."""
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    lists = []
+    for path, operations in doc["paths"].items():
+        get = operations.get("get")
+        ref = (get or {}).get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+        schema = doc["components"]["schemas"].get(ref.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1], {})
+        if {"items", "next_cursor"} <= set(schema.get("properties", {})):
+            lists.append(path)
+            assert {"limit", "cursor"} <= {p["name"] for p in get.get("parameters", [])}, path
+    assert {"/leads/{lead_id}/objections", "/leads/{lead_id}/referral-requests", "/leads"} <= set(lists)

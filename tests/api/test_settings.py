@@ -59,3 +59,42 @@ def test_settings_calls(api, ddb_calls):
     assert ddb_calls() == ["GetItem"]
     api.call("PUT", "/settings", {"refund_window_days": 10}, role="admin")
     assert ddb_calls() == ["GetItem", "PutItem"]
+
+
+def test_a_stored_settings_item_with_keys_this_version_dropped_still_reads(api):
+    """Settings saved by a version that had keys this one dropped (or a value it no longer takes)
+    must not turn every read of them, and every account creation, into a 500."""
+    import boto3
+
+    from chalicelib.config import get_settings
+
+    data = {
+        "default_country": {"S": "EG"},
+        "timezone": {"S": "Africa/Cairo"},
+        "sms_provider": {"S": "legacy"},  # a key a later version dropped
+        "follow_up": {"M": {"review_request_day": {"N": "5"}, "loyalty_points": {"BOOL": True}}},
+        "message_templates": {"M": {"checkin": {"S": "أهلا"}, "fax_cover": {"S": "old"}}},
+    }
+    boto3.client("dynamodb").put_item(
+        TableName=get_settings().table_name,
+        Item={
+            "pk": {"S": "ORG#org-a"},
+            "sk": {"S": "#SETTINGS"},
+            "kind": {"S": "settings"},
+            "org_id": {"S": "org-a"},
+            "data": {"M": data},
+            "created_at": {"S": "2026-01-01T00:00:00.000000+0000"},
+            "updated_at": {"S": "2026-01-01T00:00:00.000000+0000"},
+            "version": {"N": "3"},
+        },
+    )
+    r = api.call("GET", "/settings")
+    assert r.status == 200, r.raw
+    assert (r.json["default_country"], r.json["timezone"], r.json["version"]) == ("EG", "Africa/Cairo", 3)
+    assert r.json["follow_up"]["review_request_day"] == 5 and "loyalty_points" not in r.json["follow_up"]
+    assert "sms_provider" not in r.json and r.json["message_templates"] == {"checkin": "أهلا"}
+    created = api.call("POST", "/accounts", {"name": "عميل", "phones": ["01001234567"]})
+    assert created.status == 201, created.raw
+    assert created.json["phones"] == ["+201001234567"]  # the stored default country applies
+    changed = api.call("PUT", "/settings", {"refund_window_days": 7}, role="admin")
+    assert changed.status == 200 and changed.json["version"] == 4 and "sms_provider" not in changed.json

@@ -42,3 +42,21 @@ def test_partial_update_merges_nested_objects():
 def test_bad_changes_are_rejected(change):
     with pytest.raises(ValidationError):
         merge_settings(OrgSettings(), change)
+
+
+def test_stored_settings_read_whatever_a_version_left_in_them():
+    from chalicelib.domain.settings import read_stored
+
+    stored = OrgSettings(timezone="Africa/Cairo").model_dump(mode="json")
+    stored["dropped"] = 1
+    stored["follow_up"]["gone"] = True
+    stored["follow_up"]["coupon"]["legacy"] = 3
+    stored["follow_up"]["bonus_materials"][0]["old"] = "x"
+    stored["message_templates"] = {"checkin": "hi", "fax": "old"}
+    read = read_stored(stored)
+    assert read.timezone == "Africa/Cairo" and read.message_templates == {"checkin": "hi"}
+    assert read.follow_up == OrgSettings().follow_up
+    # a value this version refuses falls back to its default; the rest is kept
+    assert read_stored({"timezone": "Mars/Olympus", "default_country": "EG"}) == OrgSettings(default_country="EG")
+    with pytest.raises(ValidationError):
+        merge_settings(read, {"dropped": 1})  # a change still refuses unknown keys

@@ -11,10 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.domain.accounts import Account
-
-MAX_CONTACTS = 10
-MAX_TAGS = 50
-MAX_CUSTOM_FIELDS = 100
+from chalicelib.domain.limits import MAX_CONTACTS, MAX_CUSTOM_FIELDS, MAX_TAGS
 
 
 def merge_account(existing: Account, incoming: Account, *, now: datetime) -> Account:

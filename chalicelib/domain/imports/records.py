@@ -19,13 +19,11 @@ from pydantic import ValidationError
 from chalicelib.domain.accounts import Account, AccountCreate, new_account
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.imports.columns import CUSTOM, IGNORE, ColumnMap, ImportType, header_key
+from chalicelib.domain.limits import MAX_CONTACTS, MAX_CUSTOM_FIELDS
 from chalicelib.domain.money import two_places
 from chalicelib.domain.normalize import clean_name, fold_name, to_ascii_digits
 from chalicelib.domain.pipeline import Stage, Status
 from chalicelib.domain.validation import from_pydantic
-
-MAX_CUSTOM_FIELDS = 100
-MAX_CONTACTS = 10
 
 _TRUE = frozenset({"1", "true", "yes", "y", "x", "t", "on", "نعم"})
 _SPLIT_EMAILS = re.compile(r"[;,\s]+")
