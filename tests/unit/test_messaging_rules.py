@@ -14,8 +14,8 @@ from botocore.exceptions import (
 import chalicelib.messaging as messaging
 from chalicelib.messaging import (
     Envelope,
-    SendFailed,
     SenderNotConfigured,
+    SendFailed,
     address_problem,
     backoff_delay,
     clear_recorded,
