@@ -8,13 +8,15 @@ violation there) and any dialog a script managed to open.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's package; TAWASUL_CHROMIUM points elsewhere (another distribution's path).
+CHROMIUM = Path(os.environ.get("TAWASUL_CHROMIUM") or "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_FLAGS = [
     "--headless",
