@@ -3,7 +3,12 @@
 Nothing here downloads a browser: Playwright only drives ``/usr/bin/chromium`` (``.ci/run`` installs
 it with apt-get); never run ``playwright install``. ``Browser.open(url)`` loads a page in a phone-sized
 window and keeps what the page printed to the console (Chromium reports every Content-Security-Policy
-violation there) and any dialog a script managed to open.
+violation there) and any dialog a script managed to open. Point it at the real route the same way:
+
+    visit = browser.open(f"{base_url}/orders/{order_id}/confirm?token={token}")
+    with visit.page.expect_navigation():
+        visit.page.get_by_role("button", name="Confirm order").click()
+    assert visit.csp_violations() == []
 """
 
 from __future__ import annotations

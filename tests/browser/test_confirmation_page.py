@@ -24,6 +24,7 @@ from chalicelib.domain.confirmation_page import (
     ResultView,
     mask_phone,
     render_confirmation,
+    render_problem,
     render_result,
 )
 from tests.browser.harness import Browser
@@ -83,6 +84,10 @@ def _handler(server: PageServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802
             language = self._language()
+            if urlsplit(self.path).path == "/problem":
+                title, detail = PROBLEM[language]
+                self._answer(render_problem(language, 410, title, detail))
+                return
             view = ConfirmationView(
                 language=language,
                 order_id=ORDER_ID,
@@ -122,6 +127,10 @@ def page_server() -> Iterator[PageServer]:
         thread.join()
 
 
+PROBLEM = {
+    "ar": ("انتهت صلاحية الرابط", "هذا الرابط لم يعد صالحًا. تواصل مع المتجر ليرسل إليك رابطًا جديدًا."),
+    "en": ("This link has expired", "This link is no longer valid. Contact the shop to get a new one."),
+}
 CONFIRM = {"ar": "تأكيد الطلب", "en": "Confirm order"}
 CANCEL = {"ar": "إلغاء الطلب", "en": "Cancel order"}
 RESULT_HEADING = {"ar": "تم تأكيد الطلب", "en": "Order confirmed"}
@@ -192,3 +201,14 @@ def test_the_harness_sees_what_the_csp_blocks(browser: Browser, page_server: Pag
     assert visit.page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(255, 0, 0)"
     assert STYLE  # the page's own style still applied:
     assert visit.page.get_by_role("button", name=CONFIRM["en"]).bounding_box()["height"] >= 48
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_the_error_page_renders_under_the_csp(browser: Browser, page_server: PageServer, language: Language):
+    visit = browser.open(f"{page_server.base_url}/problem?lang={language}")
+    assert visit.page.get_by_role("heading", level=1).inner_text() == PROBLEM[language][0]
+    assert visit.page.locator("html").evaluate("e => getComputedStyle(e).direction") == (
+        "rtl" if language == "ar" else "ltr"
+    )
+    visit.screenshot(f"problem-{language}")
+    assert visit.csp_violations() == [] and visit.page_errors == []
