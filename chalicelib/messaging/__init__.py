@@ -120,7 +120,7 @@ def address_problem(envelope: Envelope) -> str | None:
     if envelope.channel == "email":
         if not _EMAIL.match(envelope.to):
             return f"{envelope.to!r} is not an e-mail address, so no e-mail was sent."
-        if envelope.reply_to is not None and not _EMAIL.match(envelope.reply_to):
+        if envelope.reply_to and not _EMAIL.match(envelope.reply_to):
             return f"The reply-to address {envelope.reply_to!r} is not an e-mail address."
         return None
     label = "SMS" if envelope.channel == "sms" else "WhatsApp message"

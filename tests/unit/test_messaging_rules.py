@@ -111,6 +111,7 @@ def test_impossible_messages_are_named(envelope, fragment):
         SMS,
         Envelope("whatsapp", "+201001234567", "x" * 4096),
         Envelope("email", "buyer@example.com", "نص", subject="طلبك", reply_to="help@shop.example"),
+        Envelope("email", "buyer@example.com", "نص", subject="طلبك", reply_to=""),
     ],
 )
 def test_sendable_messages_pass(envelope):
