@@ -30,6 +30,13 @@ class Settings:
     import_queue: str = "tawasul-local-imports"
     import_inline_seconds: float = 20.0
     max_upload_bytes: int = 100 * 1024 * 1024
+    # Outbound messages (chalicelib/messaging): "local" records only, "aws" sends through SES/SNS/
+    # End User Messaging Social; "email=aws,sms=local" chooses per channel.
+    senders: str = "local"
+    mail_from: str | None = None
+    sms_sender_id: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_meta_api_version: str = "v20.0"
 
     @property
     def is_local(self) -> bool:
@@ -54,6 +61,11 @@ def get_settings() -> Settings:
         import_queue=env.get("TAWASUL_IMPORT_QUEUE", f"tawasul-{stage}-imports"),
         import_inline_seconds=float(env.get("TAWASUL_IMPORT_INLINE_SECONDS", "20")),
         max_upload_bytes=int(env.get("TAWASUL_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024))),
+        senders=env.get("TAWASUL_SENDERS") or ("local" if stage in LOCAL_STAGES else "aws"),
+        mail_from=env.get("TAWASUL_MAIL_FROM") or None,
+        sms_sender_id=env.get("TAWASUL_SMS_SENDER_ID") or None,
+        whatsapp_phone_number_id=env.get("TAWASUL_WHATSAPP_PHONE_NUMBER_ID") or None,
+        whatsapp_meta_api_version=env.get("TAWASUL_WHATSAPP_META_API_VERSION") or "v20.0",
     )
 
 

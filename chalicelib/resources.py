@@ -21,6 +21,12 @@ ENV_PUBLIC_BASE_URL = "TAWASUL_PUBLIC_BASE_URL"
 ENV_IMPORT_QUEUE = "TAWASUL_IMPORT_QUEUE"
 # Also read by app.py at import: Chalice writes the CORS origin into the packaged API's preflights.
 ENV_CORS_ORIGIN = "TAWASUL_CORS_ORIGIN"
+# Outbound messages (chalicelib/messaging): which senders run, and the senders' identities.
+ENV_SENDERS = "TAWASUL_SENDERS"
+ENV_MAIL_FROM = "TAWASUL_MAIL_FROM"
+ENV_SMS_SENDER_ID = "TAWASUL_SMS_SENDER_ID"
+ENV_WHATSAPP_PHONE_NUMBER_ID = "TAWASUL_WHATSAPP_PHONE_NUMBER_ID"
+ENV_WHATSAPP_META_API_VERSION = "TAWASUL_WHATSAPP_META_API_VERSION"
 
 # Deployable stages (``local`` and ``test`` never reach AWS).
 CLOUD_STAGES = ("dev", "prod")

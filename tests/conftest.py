@@ -29,3 +29,6 @@ os.environ.update(
 )
 for variable in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL")] + ["AWS_PROFILE", "TAWASUL_NOW"]:
     os.environ.pop(variable, None)
+# A developer's shell may configure real senders; tests use the local one unless they say otherwise.
+for variable in ("TAWASUL_SENDERS", "TAWASUL_MAIL_FROM", "TAWASUL_SMS_SENDER_ID", "TAWASUL_WHATSAPP_PHONE_NUMBER_ID"):
+    os.environ.pop(variable, None)
