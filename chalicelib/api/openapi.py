@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -55,32 +56,31 @@ _ERROR_TEXT = {
 def _schema(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
     for name, definition in schema.pop("$defs", {}).items():
-        components.setdefault(name, _without_null_defaults(definition))
-    components.setdefault(model.__name__, _without_null_defaults(schema))
+        components.setdefault(name, _without_defaults(definition))
+    components.setdefault(model.__name__, _without_defaults(schema))
     return {"$ref": REF.format(model=model.__name__)}
 
 
-def _nullable(schema: dict[str, Any]) -> bool:
-    kind = schema.get("type")
-    return (
-        kind == "null"
-        or (isinstance(kind, list) and "null" in kind)
-        or any(_nullable(option) for option in schema.get("anyOf", schema.get("oneOf", [])))
-    )
+def _without_defaults(schema: Any) -> Any:
+    """Moves every property's ``default`` into its description.
 
-
-def _without_null_defaults(schema: Any) -> Any:
-    """Drops ``default: null`` from a field whose type has no null (an Omittable field: "not
-    sent" is its Python default, and null is refused), so the document does not contradict itself."""
+    A default is the server's business (it applies it to what a client leaves out), but
+    openapi-typescript types a property with a default as required, so a generated TypeScript
+    client would have to send ``note: ""`` and ``version: null`` with every request. Response
+    fields are all required anyway (``schemas.Out``), so nothing is lost there.
+    """
     if isinstance(schema, list):
-        return [_without_null_defaults(item) for item in schema]
+        return [_without_defaults(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {key: _without_null_defaults(value) for key, value in schema.items()}
-    if "default" in out and out["default"] is None and "$ref" not in out and not _nullable(out):
-        del out["default"]
-    if "$ref" in out and out.get("default", ...) is None:
-        del out["default"]  # a $ref'd object (never null here): no default to state
+    out = {key: _without_defaults(value) for key, value in schema.items()}
+    for name, prop in out.get("properties", {}).items():
+        if isinstance(prop, dict) and "default" in prop:
+            default = prop.pop("default")
+            if default is not None and default != [] and default != {}:
+                text = f"Default: {json.dumps(default, ensure_ascii=False)}."
+                prop["description"] = f"{prop['description']} {text}" if prop.get("description") else text
+            out["properties"][name] = prop
     return out
 
 
