@@ -21,7 +21,8 @@ Day = Annotated[int, Field(ge=0, le=3650)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Stored and returned settings carry every field: required in the documented response.
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 class ConfirmationLadder(Strict):

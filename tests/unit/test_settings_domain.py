@@ -42,3 +42,36 @@ def test_partial_update_merges_nested_objects():
 def test_bad_changes_are_rejected(change):
     with pytest.raises(ValidationError):
         merge_settings(OrgSettings(), change)
+
+
+def test_the_put_body_names_every_setting_and_nothing_else():
+    """SettingsChanges (PUT /settings, documented in /openapi.json) mirrors OrgSettings field for
+    field, its nested objects too; a setting added to one and not the other fails here."""
+    from chalicelib.domain.settings import (
+        ConfirmationLadder,
+        CouponChanges,
+        CouponRule,
+        FollowUp,
+        FollowUpChanges,
+        LadderChanges,
+        SettingsChanges,
+    )
+
+    pairs = [
+        (OrgSettings, SettingsChanges),
+        (ConfirmationLadder, LadderChanges),
+        (FollowUp, FollowUpChanges),
+        (CouponRule, CouponChanges),
+    ]
+    for full, partial in pairs:
+        assert list(partial.model_fields) == list(full.model_fields), partial.__name__
+        assert all(not field.is_required() for field in partial.model_fields.values()), partial.__name__
+
+
+def test_a_put_body_becomes_the_nested_change_it_names():
+    from chalicelib.domain.settings import SettingsChanges
+
+    body = SettingsChanges.model_validate({"follow_up": {"coupon": {"percent_off": 25}}, "timezone": "Africa/Cairo"})
+    assert body.as_changes() == {"follow_up": {"coupon": {"percent_off": 25}}, "timezone": "Africa/Cairo"}
+    merged = merge_settings(OrgSettings(), body.as_changes())
+    assert (merged.follow_up.coupon.percent_off, merged.follow_up.coupon.valid_days) == (25, 30)
