@@ -30,7 +30,7 @@ SERVERS = [
         "description": "a deployed stage (infra/)",
         "variables": {
             "api_id": {"default": "abcdefghij", "description": "the REST API's id (the stack's outputs)"},
-            "region": {"default": "me-south-1"},
+            "region": {"default": "me-south-1", "description": "the AWS region the stack was deployed to"},
             "stage": {"default": "api", "description": "API Gateway's stage name"},
         },
     },
