@@ -4,10 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 INFRA_STAMP := $(VENV)/.installed-infra
+# npm tools that check /openapi.json (Redocly lint, openapi-typescript, openapi-fetch, tsc), pinned
+# by tools/openapi/package-lock.json and installed there, never globally.
+NODE_TOOLS  := tools/openapi
+NODE_STAMP  := $(NODE_TOOLS)/node_modules/.installed
 PORT   ?= 8000
 OUT    ?= cdk.out
 
-.PHONY: install run jobs test unit lint smoke bench synth cfn-lint infra-test clean
+.PHONY: install openapi-tools run jobs test unit lint smoke bench synth cfn-lint infra-test clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +26,13 @@ $(INFRA_STAMP): requirements.txt infra/requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	touch $(INFRA_STAMP)
 
-install: $(STAMP) $(INFRA_STAMP)
+$(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+openapi-tools: $(NODE_STAMP)
+
+install: $(STAMP) $(INFRA_STAMP) $(NODE_STAMP)
 
 ## run: the API on http://127.0.0.1:$(PORT) with moto as DynamoDB/S3/SES/SNS, jobs on schedule
 run: $(STAMP)
@@ -33,8 +43,9 @@ jobs: $(STAMP)
 	$(BIN)/python -m scripts.local_stack jobs
 
 ## test: linters, then unit, API, HTTP smoke and infra template tests (those synthesise the stack
-## once and run cfn-lint on it)
-test: $(STAMP) $(INFRA_STAMP) lint
+## once and run cfn-lint on it), and the OpenAPI checks in tests/openapi (Redocly lint, a generated
+## TypeScript client against the local stack)
+test: $(STAMP) $(INFRA_STAMP) $(NODE_STAMP) lint
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -64,4 +75,4 @@ infra-test: $(INFRA_STAMP) $(STAMP)
 	$(BIN)/python -m pytest tests/infra
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out infra/chalice.out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out infra/chalice.out $(NODE_TOOLS)/node_modules

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -21,6 +22,25 @@ from chalicelib.api.http import (
 from chalicelib.api.schemas import Problem
 
 REF = "#/components/schemas/{model}"
+BEARER = "bearer"
+SERVERS = [
+    {"url": "http://127.0.0.1:8000", "description": "the local stack (make run)"},
+    {
+        "url": "https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
+        "description": "a deployed stage (infra/)",
+        "variables": {
+            "api_id": {"default": "abcdefghij", "description": "the REST API's id (the stack's outputs)"},
+            "region": {"default": "me-south-1", "description": "the AWS region the stack was deployed to"},
+            "stage": {"default": "api", "description": "API Gateway's stage name"},
+        },
+    },
+]
+PATCH_VERSION = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "the version you edited (a stale one is 409 with current_version); clients that send it "
+    "as If-Match instead may leave it out",
+}
 _ERROR_TEXT = {
     400: "Malformed JSON, CSV or parameter",
     401: "Missing, invalid or expired token",
@@ -36,9 +56,41 @@ _ERROR_TEXT = {
 def _schema(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
     for name, definition in schema.pop("$defs", {}).items():
-        components.setdefault(name, definition)
-    components.setdefault(model.__name__, schema)
+        components.setdefault(name, _without_defaults(definition))
+    components.setdefault(model.__name__, _without_defaults(schema))
     return {"$ref": REF.format(model=model.__name__)}
+
+
+def _without_defaults(schema: Any) -> Any:
+    """Moves every property's ``default`` into its description.
+
+    A default is the server's business (it applies it to what a client leaves out), but
+    openapi-typescript types a property with a default as required, so a generated TypeScript
+    client would have to send ``note: ""`` and ``version: null`` with every request. Response
+    fields are all required anyway (``schemas.Out``), so nothing is lost there.
+    """
+    if isinstance(schema, list):
+        return [_without_defaults(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _without_defaults(value) for key, value in schema.items()}
+    for name, prop in out.get("properties", {}).items():
+        if isinstance(prop, dict) and "default" in prop:
+            default = prop.pop("default")
+            if default is not None and default != [] and default != {}:
+                text = f"Default: {json.dumps(default, ensure_ascii=False)}."
+                prop["description"] = f"{prop['description']} {text}" if prop.get("description") else text
+            out["properties"][name] = prop
+    return out
+
+
+def _require_version(name: str, components: dict[str, Any]) -> None:
+    """A PATCH body's ``version`` (http.py takes it from the body or, failing that, If-Match):
+    documented as required, so a generated client always sends the version it edited."""
+    schema = components[name]
+    if "version" in schema.get("properties", {}):
+        schema["properties"]["version"] = PATCH_VERSION
+        schema["required"] = sorted({*schema.get("required", []), "version"})
 
 
 def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
@@ -77,15 +129,22 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         "parameters": params,
     }
     if spec.body == CSV_BODY:
-        csv = {"schema": {"type": "string", "contentMediaType": "text/csv", "minLength": 1}}
-        op["requestBody"] = {"required": True, "content": dict.fromkeys(CSV_MEDIA_TYPES, csv)}
+        # The file's bytes as they are (any encoding; the server detects it): a binary string,
+        # which generators turn into a file/bytes/Blob argument (openapi-python-client reads only
+        # the application/octet-stream entry; the others are what browsers and Excel label a .csv).
+        csv = {"schema": {"type": "string", "format": "binary", "contentMediaType": "text/csv", "minLength": 1}}
+        op["requestBody"] = {
+            "required": True,
+            "description": "the CSV file (UTF-8 with or without BOM, UTF-16, Windows-1256/1252 ...)",
+            "content": dict.fromkeys(CSV_MEDIA_TYPES, csv),
+        }
     elif spec.body == JSON_BODY:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
     elif isinstance(spec.body, type):
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _schema(spec.body, components, "validation")}},
-        }
+        schema = _schema(spec.body, components, "validation")
+        if spec.method == "PATCH":
+            _require_version(spec.body.__name__, components)
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     ok: dict[str, Any] = {"description": "OK" if spec.status != 201 else "Created"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _schema(spec.response, components, "serialization")}}
@@ -107,8 +166,8 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     for status in sorted(statuses):
         responses[str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": problem}
     op["responses"] = responses
-    if not spec.public:
-        op["security"] = [{"bearer": []}]
+    if spec.public:
+        op["security"] = []  # the root requirement (a bearer JWT) does not apply
     return op
 
 
@@ -124,10 +183,20 @@ def document() -> dict[str, Any]:
             "title": "Tawasul sales CRM",
             "version": "1.0.0",
             "description": "Serverless sales-CRM backend. Errors are application/problem+json (RFC 9457).",
+            "license": {"name": "Proprietary: all rights reserved"},
         },
+        "servers": SERVERS,
+        "security": [{BEARER: []}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(components.items())),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                BEARER: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "a Cognito ID token in the cloud; locally an HS256 JWT with sub, org, role, exp",
+                }
+            },
         },
     }

@@ -94,7 +94,7 @@ def referral_request_out(request: ReferralRequest) -> ReferralRequestOut:
         lead_id=request.lead_id,
         account_id=request.account_id,
         asked_by=request.asked_by,
-        channel=request.channel,
+        channel=request.channel,  # type: ignore[arg-type]  # stored from a validated Channel
         note=request.note,
         status=request.status,
         referred_lead_ids=request.referred_lead_ids,
@@ -123,7 +123,7 @@ def interaction_out(interaction: Interaction) -> InteractionOut:
 def timeline_entry_out(entry: TimelineEntry) -> TimelineEntryOut:
     return TimelineEntryOut(
         id=entry.id,
-        kind=entry.kind,
+        kind=entry.kind,  # type: ignore[arg-type]  # written only with TimelineKind values
         at=format_rfc3339(entry.at),
         entity_id=entry.entity_id,
         lead_id=entry.lead_id,

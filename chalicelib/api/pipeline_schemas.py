@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from chalicelib.api.schemas import Resource
+from chalicelib.api.schemas import Out, Resource, Timestamp
+from chalicelib.domain.interactions import Channel, Direction, Intent
 from chalicelib.domain.money import Money
+from chalicelib.domain.objections import ObjectionCategory, ObjectionStatus
+from chalicelib.domain.pipeline import Stage, Status
+from chalicelib.domain.referrals import ReferralStatus
 from chalicelib.domain.timeline import TimelineKind
 
 
-class StageMoveOut(BaseModel):
+class StageMoveOut(Out):
     model_config = ConfigDict(extra="forbid")
 
-    from_stage: str | None = Field(description="null for the lead's creation")
-    to_stage: str
-    status: str = Field(description="the lead's status after this entry; a lost entry keeps the stage")
+    from_stage: Stage | None = Field(description="null for the lead's creation")
+    to_stage: Stage
+    status: Status = Field(description="the lead's status after this entry; a lost entry keeps the stage")
     by: str
-    at: str
+    at: Timestamp
     note: str
 
 
@@ -28,24 +32,24 @@ class LeadOut(Resource):
     value: Money | None
     source: str
     owner_id: str
-    stage: str
-    status: str
-    stage_entered_at: str | None
-    closed_at: str | None
+    stage: Stage
+    status: Status
+    stage_entered_at: Timestamp | None
+    closed_at: Timestamp | None
     lost_reason: str
     lost_after_objection_id: str | None
     referred_by_account_id: str | None
     referral_request_id: str | None
     custom_fields: dict[str, str]
     stage_history: list[StageMoveOut] | None = Field(
-        default=None, description="oldest first; on single-lead responses (not in lists)"
+        default=None, description="oldest first; on single-lead responses (null in lists)"
     )
     stage_durations: dict[str, int] | None = Field(
         default=None, description="seconds spent per step, from the history; the current step counts until now"
     )
 
 
-class LeadPage(BaseModel):
+class LeadPage(Out):
     items: list[LeadOut]
     next_cursor: str | None
 
@@ -53,17 +57,17 @@ class LeadPage(BaseModel):
 class ObjectionOut(Resource):
     lead_id: str
     account_id: str
-    category: str
+    category: ObjectionCategory
     text: str
     counter_offer: Money | None
     response: str
-    status: str
+    status: ObjectionStatus
     raised_by: str
-    resolved_at: str | None
+    resolved_at: Timestamp | None
     preceded_loss: bool = Field(description="the lead was lost after this objection")
 
 
-class ObjectionPage(BaseModel):
+class ObjectionPage(Out):
     items: list[ObjectionOut]
     next_cursor: str | None
 
@@ -72,14 +76,14 @@ class ReferralRequestOut(Resource):
     lead_id: str
     account_id: str
     asked_by: str
-    channel: str
+    channel: Channel
     note: str
-    status: str
+    status: ReferralStatus
     referred_lead_ids: list[str]
     referral_count: int
 
 
-class ReferralRequestPage(BaseModel):
+class ReferralRequestPage(Out):
     items: list[ReferralRequestOut]
     next_cursor: str | None
 
@@ -87,35 +91,35 @@ class ReferralRequestPage(BaseModel):
 class InteractionOut(Resource):
     account_id: str
     lead_id: str | None
-    channel: str
-    direction: str
+    channel: Channel
+    direction: Direction
     body: str
-    occurred_at: str
-    intent: str | None
+    occurred_at: Timestamp
+    intent: Intent | None
     logged_by: str
     rep_id: str
 
 
-class TimelineEntryOut(BaseModel):
+class TimelineEntryOut(Out):
     id: str
-    kind: str = Field(description=", ".join(get_args(TimelineKind)))
-    at: str
+    kind: TimelineKind
+    at: Timestamp
     entity_id: str = Field(description="the interaction, lead, objection, order or message recorded")
     lead_id: str | None
     data: dict[str, Any]
 
 
-class TimelinePage(BaseModel):
+class TimelinePage(Out):
     items: list[TimelineEntryOut]
     next_cursor: str | None
 
 
-class RepOut(BaseModel):
+class RepOut(Out):
     id: str
     timezone: str
     working_hours: dict[str, list[str]]
     available: bool
     weekly_goals: dict[str, int]
-    created_at: str | None
-    updated_at: str | None
+    created_at: Timestamp | None
+    updated_at: Timestamp | None
     version: int = Field(description="0 until the profile is first saved (defaults apply)")

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.accounts import AccountKind, JourneyStage, Risk
+from chalicelib.domain.imports.job import JobStatus
 from chalicelib.domain.settings import OrgSettings
+from chalicelib.domain.validation import Omittable
+
+# An RFC 3339 UTC time as the API writes it (``format_rfc3339``).
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}, examples=["2026-11-22T09:30:00Z"])]
+ImportType = Literal["accounts", "leads"]
 
 
-class Resource(BaseModel):
+class Out(BaseModel):
+    """A response shape. Every field is always sent (null where the type allows it), so the
+    document marks them all required, including those with a Python default."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class Resource(Out):
     model_config = ConfigDict(extra="forbid")
 
     id: str
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
     version: int
 
 
@@ -36,49 +51,67 @@ class AccountOut(Resource):
     referred_by_account_id: str | None
 
 
-class AccountPage(BaseModel):
+class AccountPage(Out):
     items: list[AccountOut]
     next_cursor: str | None
 
 
 class SettingsOut(OrgSettings):
-    version: int
-    updated_at: str | None
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    version: int = Field(description="0 until the settings are first saved (defaults apply)")
+    updated_at: Timestamp | None
 
 
-class Health(BaseModel):
-    status: str
+class Health(Out):
+    status: Literal["ok"]
+
+
+class OpenApiDocument(BaseModel):
+    """An OpenAPI 3.1 document (this one)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="dotted path of the field, e.g. emails[0] or follow_up.coupon.percent_off")
+    message: str
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; some errors add members (``current_version`` on a stale version)."""
 
     type: str
     title: str
     status: int
     detail: str
-    errors: list[dict[str, str]] | None = None
-    current_version: int | None = None
+    errors: Omittable[list[FieldProblem]] = Field(default=None, description="on 422: one entry per field")
+    current_version: Omittable[int] = Field(default=None, description="on a stale version (409)")
 
 
-class ImportIssue(BaseModel):
+class ImportIssue(Out):
     row: int
     field: str
     message: str
 
 
-class ImportColumn(BaseModel):
+class ImportColumn(Out):
     column: str
     field: str
 
 
-class ImportOut(BaseModel):
+class ImportOut(Out):
     """A CSV import job. ``created`` counts accounts (type=accounts) or leads (type=leads);
     ``duplicates`` counts rows merged into another row or an existing account."""
 
     id: str
-    type: str
-    status: str
+    type: ImportType
+    status: JobStatus
     dry_run: bool
     total_rows: int | None
     processed_rows: int
@@ -96,17 +129,17 @@ class ImportOut(BaseModel):
     size_bytes: int | None
     processed_bytes: int
     failure: str | None
-    created_at: str
-    updated_at: str
-    started_at: str | None
-    finished_at: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
     version: int
 
 
-class ImportUploadOut(BaseModel):
+class ImportUploadOut(Out):
     import_id: str
     upload_url: str
-    method: str
+    method: Literal["PUT"]
     headers: dict[str, str]
     expires_in: int
     max_bytes: int

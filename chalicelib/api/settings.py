@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api.http import JSON_BODY, Call, endpoint
+from chalicelib.api.http import Call, endpoint
 from chalicelib.api.presenters import settings_out
 from chalicelib.api.schemas import SettingsOut
+from chalicelib.domain.settings import SettingsChanges
 from chalicelib.services import settings
 
 bp = Blueprint(__name__)
@@ -26,9 +27,10 @@ def get_settings(call: Call) -> SettingsOut:
     "PUT",
     summary="Change any subset of the settings (admin only)",
     tags=TAGS,
-    body=JSON_BODY,
+    body=SettingsChanges,
     response=SettingsOut,
     errors=[403, 409],
 )
 def put_settings(call: Call) -> SettingsOut:
-    return settings_out(settings.change_settings(call.principal, call.body))
+    changes: SettingsChanges = call.body
+    return settings_out(settings.change_settings(call.principal, changes.as_changes()))

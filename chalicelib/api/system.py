@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.api import openapi
 from chalicelib.api.http import Call, endpoint
-from chalicelib.api.schemas import Health
+from chalicelib.api.schemas import Health, OpenApiDocument
 from chalicelib.services import system
 
 bp = Blueprint(__name__)
@@ -26,6 +26,8 @@ def health(call: Call) -> Health:
     return Health(status="ok")
 
 
-@endpoint(bp, "/openapi.json", summary="This OpenAPI 3.1 document", tags=["system"], public=True)
+@endpoint(
+    bp, "/openapi.json", summary="This OpenAPI 3.1 document", tags=["system"], public=True, response=OpenApiDocument
+)
 def openapi_document(call: Call) -> dict[str, object]:
     return openapi.document()

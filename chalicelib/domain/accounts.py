@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.limits import MAX_CONTACTS, MAX_TAG_LENGTH, MAX_TAGS
 from chalicelib.domain.normalize import clean_name, normalize_email, normalize_phone
-from chalicelib.domain.validation import CustomFields
+from chalicelib.domain.validation import CustomFields, Omittable
 
 JourneyStage = Literal["awareness", "research", "preference", "purchase", "advocacy"]
 AccountKind = Literal["person", "company"]
@@ -39,14 +39,17 @@ class Risk(BaseModel):
 
 
 class AccountFields(BaseModel):
-    """What a client may set on an account (all optional: used for create and for PATCH)."""
+    """What a client may set on an account (all optional: used for create and for PATCH).
+
+    Null clears the lists, the address and the risk (and leaves the owner as it is); the other
+    fields refuse it (``Omittable``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
-    kind: AccountKind | None = None
-    company: ShortText | None = None
-    title: ShortText | None = None
+    name: Annotated[Omittable[str], Field(min_length=1, max_length=200)] = None
+    kind: Omittable[AccountKind] = None
+    company: Omittable[ShortText] = None
+    title: Omittable[ShortText] = None
     emails: Annotated[list[Annotated[str, Field(max_length=320)]] | None, Field(max_length=MAX_CONTACTS)] = None
     phones: Annotated[list[Annotated[str, Field(max_length=40)]] | None, Field(max_length=MAX_CONTACTS)] = None
     address: Address | None = None
@@ -54,11 +57,11 @@ class AccountFields(BaseModel):
         list[Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH)]] | None, Field(max_length=MAX_TAGS)
     ] = None
     owner_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
-    journey_stage: JourneyStage | None = None
+    journey_stage: Omittable[JourneyStage] = None
     risk: Risk | None = None
-    contact_opt_out: bool | None = None
-    notes: Annotated[str | None, Field(max_length=10_000)] = None
-    custom_fields: CustomFields | None = None
+    contact_opt_out: Omittable[bool] = None
+    notes: Annotated[Omittable[str], Field(max_length=10_000)] = None
+    custom_fields: Omittable[CustomFields] = None
 
 
 class AccountCreate(AccountFields):

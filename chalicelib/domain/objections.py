@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.money import Money
 from chalicelib.domain.timeline import TimelineEntry, timeline_entry
+from chalicelib.domain.validation import Omittable
 
 ObjectionCategory = Literal["price", "financing", "value", "timing", "competitor", "authority", "rejection", "other"]
 ObjectionStatus = Literal["open", "resolved", "unresolved"]
@@ -32,11 +33,11 @@ class ObjectionCreate(BaseModel):
 class ObjectionPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    category: ObjectionCategory | None = None
-    text: Annotated[str | None, Field(min_length=1, max_length=5000)] = None
-    counter_offer: Money | None = None
-    response: Words | None = None
-    status: ObjectionStatus | None = None
+    category: Omittable[ObjectionCategory] = None
+    text: Annotated[Omittable[str], Field(min_length=1, max_length=5000)] = None
+    counter_offer: Money | None = Field(default=None, description="null withdraws the counter-offer")
+    response: Omittable[Words] = None
+    status: Omittable[ObjectionStatus] = None
     version: int | None = None
 
 

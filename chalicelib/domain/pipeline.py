@@ -12,7 +12,7 @@ from chalicelib.domain.errors import InvalidTransition, ValidationFailed
 from chalicelib.domain.money import Money
 from chalicelib.domain.objections import Objection
 from chalicelib.domain.timeline import TimelineEntry, TimelineKind, timeline_entry
-from chalicelib.domain.validation import CustomFields, RecordId
+from chalicelib.domain.validation import CustomFields, Omittable, RecordId
 
 Stage = Literal["prospecting", "approach", "presentation", "objections", "closing", "follow_up"]
 Status = Literal["open", "won", "lost"]
@@ -119,6 +119,11 @@ class LeadCreate(LeadFields):
 
 
 class LeadPatch(LeadFields):
+    # A patch refuses null where creation reads it as "not sent"; only ``value: null`` clears.
+    title: Annotated[Omittable[str], Field(min_length=1, max_length=200)] = None
+    source: Omittable[LeadSource] = None
+    owner_id: Omittable[RecordId] = None
+    custom_fields: Omittable[CustomFields] = None
     version: int | None = None
 
 

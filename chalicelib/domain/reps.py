@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.settings import validate_timezone
+from chalicelib.domain.validation import Omittable
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _GOAL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+Goal = Annotated[int, Field(ge=0, le=100_000)]
 
 
 def _minutes(clock: str) -> int:
@@ -27,12 +29,12 @@ class RepChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str | None = Field(default=None, description="IANA time zone, e.g. Asia/Riyadh")
-    working_hours: dict[str, list[str]] | None = Field(
+    timezone: Omittable[str] = Field(default=None, description="IANA time zone, e.g. Asia/Riyadh")
+    working_hours: Omittable[dict[str, list[str]]] = Field(
         default=None, description='{"sun": ["09:00", "17:00"], ...}; missing days are off'
     )
-    available: StrictBool | None = Field(default=None, description="false pauses new lead assignments")
-    weekly_goals: Annotated[dict[str, Annotated[int, Field(ge=0, le=100_000)]] | None, Field(max_length=20)] = Field(
+    available: Omittable[StrictBool] = Field(default=None, description="false pauses new lead assignments")
+    weekly_goals: Annotated[Omittable[dict[str, Goal]], Field(max_length=20)] = Field(
         default=None, description='e.g. {"prospects": 20, "wins": 2}'
     )
     version: int | None = Field(default=None, description="optional: the version the change is based on")

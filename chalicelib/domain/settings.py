@@ -14,12 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chalicelib.domain.validation import Omittable
+
 PositiveMinutes = Annotated[int, Field(ge=0, le=60 * 24 * 60)]
 Day = Annotated[int, Field(ge=0, le=3650)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Stored and returned settings carry every field: required in the documented response.
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 class ConfirmationLadder(Strict):
@@ -97,6 +100,57 @@ class OrgSettings(Strict):
         if unknown:
             raise ValueError(f"unknown message kinds {unknown}; known: {list(MESSAGE_KINDS)}")
         return value
+
+
+# -- PUT /settings: any subset ------------------------------------------------------------------
+# The same fields as above, each optional and never null; nested objects merge key by key, lists
+# and message_templates are replaced whole. merge_settings validates the merged result (ladder
+# order, known regions and zones), so these only describe and pre-check the shape of a change.
+# tests/unit/test_settings_domain.py keeps them field for field in step with the models above.
+
+
+class LadderChanges(Strict):
+    sms_after_minutes: Omittable[PositiveMinutes] = None
+    whatsapp_after_minutes: Omittable[PositiveMinutes] = None
+    email_after_minutes: Omittable[PositiveMinutes] = None
+    call_after_minutes: Omittable[PositiveMinutes] = None
+    cancel_after_minutes: Omittable[PositiveMinutes] = None
+
+
+class CouponChanges(Strict):
+    after_days: Omittable[Day] = None
+    percent_off: Omittable[Annotated[int, Field(ge=1, le=100)]] = None
+    valid_days: Omittable[Annotated[int, Field(ge=1, le=3650)]] = None
+
+
+class FollowUpChanges(Strict):
+    checkin_days: Omittable[Annotated[list[Day], Field(max_length=20)]] = None
+    review_request_day: Omittable[Day] = None
+    referral_request_day: Omittable[Day] = None
+    coupon: Omittable[CouponChanges] = None
+    bonus_materials: Omittable[Annotated[list[BonusMaterial], Field(max_length=20)]] = None
+    bonus_after_days: Omittable[Day] = None
+
+
+class SettingsChanges(Strict):
+    """The body of ``PUT /settings``: any subset of the settings; unknown keys are 422."""
+
+    default_country: Omittable[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(
+        default=None, description="ISO 3166 alpha-2; reads local phone numbers such as 0501234567"
+    )
+    timezone: Omittable[str] = Field(default=None, description="IANA time zone, e.g. Asia/Riyadh")
+    confirmation_ladder: Omittable[LadderChanges] = None
+    follow_up: Omittable[FollowUpChanges] = None
+    refund_window_days: Omittable[Annotated[int, Field(ge=0, le=3650)]] = None
+    message_templates: Omittable[dict[str, Annotated[str, Field(max_length=2000)]]] = Field(
+        default=None,
+        description="replaces all templates; keys: order_confirmation, checkin, review_request, coupon, "
+        "bonus_material, referral_request",
+    )
+
+    def as_changes(self) -> dict[str, Any]:
+        """What the client sent, as the nested dict merge_settings takes."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 MESSAGE_KINDS = (

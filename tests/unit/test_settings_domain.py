@@ -60,3 +60,34 @@ def test_stored_settings_read_whatever_a_version_left_in_them():
     assert read_stored({"timezone": "Mars/Olympus", "default_country": "EG"}) == OrgSettings(default_country="EG")
     with pytest.raises(ValidationError):
         merge_settings(read, {"dropped": 1})  # a change still refuses unknown keys
+def test_the_put_body_names_every_setting_and_nothing_else():
+    """SettingsChanges (PUT /settings, documented in /openapi.json) mirrors OrgSettings field for
+    field, its nested objects too; a setting added to one and not the other fails here."""
+    from chalicelib.domain.settings import (
+        ConfirmationLadder,
+        CouponChanges,
+        CouponRule,
+        FollowUp,
+        FollowUpChanges,
+        LadderChanges,
+        SettingsChanges,
+    )
+
+    pairs = [
+        (OrgSettings, SettingsChanges),
+        (ConfirmationLadder, LadderChanges),
+        (FollowUp, FollowUpChanges),
+        (CouponRule, CouponChanges),
+    ]
+    for full, partial in pairs:
+        assert list(partial.model_fields) == list(full.model_fields), partial.__name__
+        assert all(not field.is_required() for field in partial.model_fields.values()), partial.__name__
+
+
+def test_a_put_body_becomes_the_nested_change_it_names():
+    from chalicelib.domain.settings import SettingsChanges
+
+    body = SettingsChanges.model_validate({"follow_up": {"coupon": {"percent_off": 25}}, "timezone": "Africa/Cairo"})
+    assert body.as_changes() == {"follow_up": {"coupon": {"percent_off": 25}}, "timezone": "Africa/Cairo"}
+    merged = merge_settings(OrgSettings(), body.as_changes())
+    assert (merged.follow_up.coupon.percent_off, merged.follow_up.coupon.valid_days) == (25, 30)
