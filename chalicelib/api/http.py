@@ -30,12 +30,12 @@ from chalicelib.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from chalicelib.domain.principal import Principal
+from chalicelib.domain.principal import IDENTIFIER, Principal
 from chalicelib.domain.validation import parse_model
 
 # Server-chosen ids (and coupon codes) never hold anything else; a path value that does cannot
 # name a stored record, and an oversized one would break DynamoDB's key limits.
-PATH_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+PATH_VALUE = IDENTIFIER
 # ASCII digits only, and few of them: str.isdigit() also accepts "²", which int() refuses, and
 # int() refuses strings of more than 4300 digits.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
@@ -156,7 +156,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     headers = request.headers
     settings = get_settings()
     principal = None if spec.public else principal_from_header(headers.get("authorization"), settings)
-    if not all(PATH_VALUE.match(value) for value in path_params.values()):
+    if not all(PATH_VALUE.fullmatch(value) for value in path_params.values()):
         raise NotFound("Not found.")
     raw = _raw_body(request)
     content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()

@@ -19,11 +19,12 @@ from chalicelib.api.http import (
     RouteSpec,
 )
 from chalicelib.api.schemas import Problem
+from chalicelib.auth import LEEWAY_SECONDS
 
 REF = "#/components/schemas/{model}"
 _ERROR_TEXT = {
     400: "Malformed JSON, CSV or parameter",
-    401: "Missing, invalid or expired token",
+    401: f"Missing, invalid or expired token (accepted up to {LEEWAY_SECONDS} s past its exp, no longer)",
     403: "Not allowed for this role",
     404: "Not found, or not visible to you",
     409: "Conflict: stale version, duplicate, illegal state change or reused Idempotency-Key",
@@ -128,6 +129,14 @@ def document() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(components.items())),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {"bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": (
+                        f"A JWT naming sub, org (each 1-128 of A-Z a-z 0-9 _ . : -) and role; accepted up to "
+                        f"{LEEWAY_SECONDS} s past its exp (clock leeway), never later."
+                    ),
+                }},
         },
     }

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.normalize import clean_name, normalize_email, normalize_phone
-from chalicelib.domain.validation import CustomFields
+from chalicelib.domain.validation import CustomFields, RecordId
 
 JourneyStage = Literal["awareness", "research", "preference", "purchase", "advocacy"]
 AccountKind = Literal["person", "company"]
@@ -50,7 +50,7 @@ class AccountFields(BaseModel):
     phones: Annotated[list[Annotated[str, Field(max_length=40)]] | None, Field(max_length=10)] = None
     address: Address | None = None
     tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]] | None, Field(max_length=50)] = None
-    owner_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    owner_id: RecordId | None = None
     journey_stage: JourneyStage | None = None
     risk: Risk | None = None
     contact_opt_out: bool | None = None

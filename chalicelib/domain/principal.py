@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 Role = Literal["rep", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("rep", "manager", "admin")
+
+# What a user or organisation id (and every server-chosen id in a path) may hold: it goes into
+# DynamoDB keys, so it must stay short and free of the key separator ``#``.
+IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
 @dataclass(frozen=True)

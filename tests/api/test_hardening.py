@@ -1,0 +1,57 @@
+"""Defects found from outside (issue 9): each test here failed before its fix."""
+
+from __future__ import annotations
+
+import re
+
+import jwt
+import pytest
+
+from chalicelib.config import get_settings
+
+
+def _signed(**claims: object) -> str:
+    import time
+
+    base = {"sub": "rep-1", "org": "org-a", "role": "admin", "exp": int(time.time()) + 600, **claims}
+    return jwt.encode(base, get_settings().jwt_secret, algorithm="HS256")
+
+
+# -- token claims ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("claims", [{"org": "o" * 2100}, {"sub": "u" * 2100}, {"org": "a b"}, {"sub": "x/y"}])
+def test_oversized_or_odd_org_and_sub_claims_are_401_on_every_route(api, claims):
+    import app  # noqa: F401  (registers the routes)
+    from chalicelib.api.http import ROUTES
+
+    headers = {"Authorization": f"Bearer {_signed(**claims)}"}
+    private = [spec for spec in ROUTES if not spec.public]
+    assert {("POST", "/accounts"), ("PUT", "/settings"), ("PUT", "/reps/{rep_id}")} <= {
+        (s.method, s.path) for s in private
+    }
+    for spec in private:
+        path = re.sub(r"{\w+}", "x1", spec.path)
+        r = api.call(spec.method, path, {"name": "x"}, auth=False, headers=headers)
+        assert r.is_problem(401), (spec.method, spec.path, r.status, r.raw[:200])
+
+
+def test_an_account_owner_set_by_a_manager_is_an_id_like_any_other(api):
+    for owner in ["rep#2", "r" * 129, "a b"]:
+        r = api.call("POST", "/accounts", {"name": "x", "owner_id": owner}, role="manager")
+        assert r.is_problem(422), (owner, r.raw)
+        assert r.json["errors"][0]["field"] == "owner_id"
+    assert api.call("POST", "/accounts", {"name": "x", "owner_id": "rep-2"}, role="manager").status == 201
+
+
+def test_a_token_past_the_clock_leeway_is_401_and_the_document_says_how_long_it_is(api):
+    from chalicelib.auth import LEEWAY_SECONDS
+
+    assert LEEWAY_SECONDS <= 30
+    late = api.call("GET", "/accounts", auth=False, headers={"Authorization": f"Bearer {api.token(ttl=-31)}"})
+    assert late.is_problem(401) and "expired" in late.json["detail"]
+    recent = api.call("GET", "/accounts", auth=False, headers={"Authorization": f"Bearer {api.token(ttl=-10)}"})
+    assert recent.status == 200, recent.raw
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    assert f"{LEEWAY_SECONDS} s past its exp" in doc["components"]["securitySchemes"]["bearer"]["description"]
+    assert f"{LEEWAY_SECONDS} s" in doc["paths"]["/accounts"]["get"]["responses"]["401"]["description"]
