@@ -129,7 +129,8 @@ def document() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(components.items())),
-            "securitySchemes": {"bearer": {
+            "securitySchemes": {
+                "bearer": {
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
@@ -137,6 +138,7 @@ def document() -> dict[str, Any]:
                         f"A JWT naming sub, org (each 1-128 of A-Z a-z 0-9 _ . : -) and role; accepted up to "
                         f"{LEEWAY_SECONDS} s past its exp (clock leeway), never later."
                     ),
-                }},
+                }
+            },
         },
     }
