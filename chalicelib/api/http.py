@@ -30,6 +30,7 @@ from chalicelib.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chalicelib.domain.jsontext import parse_json
 from chalicelib.domain.principal import IDENTIFIER, Principal
 from chalicelib.domain.validation import parse_model
 
@@ -245,8 +246,8 @@ def _parse_body(body_spec: type[BaseModel] | str, raw: bytes, content_type: str)
     if not raw.strip():
         raise MalformedRequest("The request needs a JSON body.")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = parse_json(raw)
+    except ValueError as error:
         raise MalformedRequest(f"The body is not valid UTF-8 JSON: {error}.")
     if body_spec == JSON_BODY:
         if not isinstance(data, dict):

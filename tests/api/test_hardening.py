@@ -55,3 +55,39 @@ def test_a_token_past_the_clock_leeway_is_401_and_the_document_says_how_long_it_
     doc = api.call("GET", "/openapi.json", auth=False).json
     assert f"{LEEWAY_SECONDS} s past its exp" in doc["components"]["securitySchemes"]["bearer"]["description"]
     assert f"{LEEWAY_SECONDS} s" in doc["paths"]["/accounts"]["get"]["responses"]["401"]["description"]
+
+
+# -- the body parser ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 10_000 + "]" * 10_000,
+        '{"name": ' + "[" * 10_000 + "]" * 10_000 + "}",
+        '{"name": "x", "notes": ' + "1" * 4_301 + "}",
+        '{"name": "x", "notes": NaN}',
+        '{"name": "x", "notes": 1e400}',
+    ],
+)
+def test_json_the_parser_cannot_hold_is_a_400_problem(api, raw):
+    for method, path, role in [("POST", "/accounts", "rep"), ("PUT", "/settings", "admin")]:
+        r = api.call(method, path, raw=raw, role=role)
+        assert r.is_problem(400), (method, path, raw[:30], r.status, r.raw[:300])
+
+
+def test_json_nested_just_under_the_parser_limit_is_refused_as_a_rule_not_a_500(api):
+    deep = "[" * 900 + "]" * 900
+    for method, path, role, raw in [
+        ("POST", "/accounts", "rep", '{"name": "x", "custom_fields": {"a": ' + deep + "}}"),
+        ("PUT", "/settings", "admin", '{"follow_up": {"checkin_days": ' + deep + "}}"),
+    ]:
+        r = api.call(method, path, raw=raw, role=role)
+        assert r.status in (400, 422) and r.is_problem(r.status), (path, r.status, r.raw[:300])
+
+
+def test_an_import_mapping_the_parser_cannot_hold_is_a_422(api):
+    for mapping in ["[" * 5_000 + "]" * 5_000, '{"a": ' + "9" * 5_000 + "}"]:
+        r = api.call("POST", "/imports/uploads?type=leads", headers={"X-Import-Mapping": mapping})
+        assert r.is_problem(422), r.raw[:300]
+        assert r.json["errors"][0]["field"] == "mapping"
