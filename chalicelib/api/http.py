@@ -24,6 +24,7 @@ from chalicelib.auth import principal_from_header
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import (
     DomainError,
+    FieldError,
     MalformedRequest,
     NotFound,
     PayloadTooLarge,
@@ -175,7 +176,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     call = Call(
         principal=principal,  # type: ignore[arg-type]  # public views never read it
         path=path_params,
-        query=dict(request.query_params or {}),
+        query=_query(request.query_params),
         headers=headers,
         body=parsed,
         raw_body=raw,
@@ -199,6 +200,20 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     else:
         stored = _stored(view(call), spec.status)
     return _response(stored)
+
+
+def _query(params: Any) -> dict[str, str]:
+    """The query options, each once. An option sent empty (``?stage=``, ``?dry_run=``) is refused,
+    never read as absent: a client that meant a value must not get a default silently."""
+    if not params:
+        return {}
+    empty = [name for name in params if any(not value.strip() for value in params.getlist(name))]
+    if empty:
+        raise ValidationFailed(
+            [FieldError(name, "must not be empty; leave the parameter out instead") for name in empty],
+            detail=f"Empty query parameter: {', '.join(empty)}.",
+        )
+    return dict(params)
 
 
 # Headers that change what a request does, like query options (the import mapping may come as either).

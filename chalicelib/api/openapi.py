@@ -48,8 +48,11 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         for name in re.findall(r"{(\w+)}", spec.path)
     ]
     for q in (*spec.query, *(LIST_PARAMS if spec.paginated else ())):
+        schema = dict(q.schema)
+        if schema.get("type") == "string" and "enum" not in schema:
+            schema.setdefault("minLength", 1)  # an empty value is a 422, never read as absent
         params.append(
-            {"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": q.schema}
+            {"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": schema}
         )
     if spec.method == "POST" and not spec.public:
         params.append(
@@ -99,6 +102,8 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         statuses |= {400, 413, 415, 422}
     if spec.paginated:
         statuses |= {400, 422}
+    if spec.query:
+        statuses.add(422)  # an empty or invalid query value
     if spec.method == "PATCH":
         statuses.add(422)  # a malformed If-Match
     if "{" in spec.path:
@@ -124,7 +129,10 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Tawasul sales CRM",
             "version": "1.0.0",
-            "description": "Serverless sales-CRM backend. Errors are application/problem+json (RFC 9457).",
+            "description": (
+                "Serverless sales-CRM backend. Errors are application/problem+json (RFC 9457). "
+                "A query parameter sent with an empty value (?stage=) is a 422 naming it: leave it out instead."
+            ),
         },
         "paths": dict(sorted(paths.items())),
         "components": {

@@ -91,3 +91,57 @@ def test_an_import_mapping_the_parser_cannot_hold_is_a_422(api):
         r = api.call("POST", "/imports/uploads?type=leads", headers={"X-Import-Mapping": mapping})
         assert r.is_problem(422), r.raw[:300]
         assert r.json["errors"][0]["field"] == "mapping"
+
+
+# -- amounts and query values -----------------------------------------------------------------
+
+
+def test_a_negative_zero_amount_is_stored_and_shown_as_zero(api):
+    from tests.api.pipeline_helpers import account, lead
+
+    created = lead(api, account(api), body={"value": {"amount": "-0.00", "currency": "SAR"}})
+    assert created["value"] == {"amount": "0.00", "currency": "SAR"}
+    assert api.call("GET", f"/leads/{created['id']}").json["value"]["amount"] == "0.00"
+    r = api.call(
+        "POST",
+        f"/leads/{created['id']}/objections",
+        {"category": "price", "text": "غالي", "counter_offer": {"amount": "-0", "currency": "SAR"}},
+    )
+    assert r.status == 201 and r.json["counter_offer"]["amount"] == "0.00", r.raw
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name"),
+    [
+        ("GET", "/leads?stage=", "stage"),
+        ("GET", "/leads?status=", "status"),
+        ("GET", "/leads?owner_id=", "owner_id"),
+        ("GET", "/leads?stage=closing&status=", "status"),
+        ("GET", "/leads?stage=closing&stage=", "stage"),
+        ("GET", "/accounts?q=", "q"),
+        ("GET", "/accounts?q=%20", "q"),
+        ("GET", "/accounts?limit=", "limit"),
+        ("GET", "/accounts?cursor=", "cursor"),
+        ("POST", "/imports?type=accounts&dry_run=", "dry_run"),
+        ("POST", "/imports?type=", "type"),
+        ("POST", "/imports/uploads?type=leads&encoding=", "encoding"),
+        ("GET", "/accounts/x1/timeline?limit=", "limit"),
+    ],
+)
+def test_an_empty_query_value_is_a_422_naming_it_never_ignored(api, method, path, name):
+    r = api.call(method, path, raw=b"name\nAli\n", headers={"Content-Type": "text/csv"}, role="admin")
+    assert r.is_problem(422), (path, r.status, r.raw[:300])
+    assert [e["field"] for e in r.json["errors"]] == [name]
+
+
+def test_an_empty_dry_run_imports_nothing(api):
+    r = api.call("POST", "/imports?type=accounts&dry_run=", raw=b"name\nAli\n", headers={"Content-Type": "text/csv"})
+    assert r.is_problem(422)
+    assert api.call("GET", "/accounts").json["items"] == []
+
+
+def test_an_owner_filter_that_cannot_be_an_id_is_a_422(api):
+    for owner in ["o" * 2100, "rep%231", "a%20b"]:
+        r = api.call("GET", f"/leads?owner_id={owner}", role="manager")
+        assert r.is_problem(422), (owner[:10], r.status, r.raw[:300])
+        assert r.json["errors"][0]["field"] == "owner_id"
