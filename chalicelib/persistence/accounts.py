@@ -252,7 +252,7 @@ def search_names(principal: Principal, query: str, limit: int, cursor: str | Non
     if not key:
         return db.Page([], None)
     hash_value = keys.name_shard(principal.org_id, key)
-    start = db.decode_cursor(cursor, hash_attribute="gsi3pk", hash_value=hash_value)
+    start = db.decode_cursor(cursor, hash_attribute="gsi3pk", hash_value=hash_value, range_prefix=key)
     result = Item.gsi3.query(
         hash_value, Item.gsi3sk.startswith(key), limit=limit * NAME_PAGE_OVERFETCH, last_evaluated_key=start
     )

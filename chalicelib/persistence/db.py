@@ -19,7 +19,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import Conflict, MalformedRequest
-from chalicelib.persistence import models
+from chalicelib.domain.jsontext import parse_json
+from chalicelib.persistence import models, schema
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -89,19 +90,58 @@ def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(flat, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, *, hash_attribute: str, hash_value: str) -> dict[str, Any] | None:
-    """The ExclusiveStartKey behind ``cursor``; it must belong to the partition being read."""
-    if not cursor:
-        return None
+MAX_CURSOR = 4096  # characters; a real one is a few hundred
+MAX_KEY_BYTES = 1024  # DynamoDB's limit for a sort key (a partition key may be 2048; ours are far shorter)
+
+
+def _fits_key(value: str) -> bool:
     try:
+        return 0 < len(value.encode("utf-8")) <= MAX_KEY_BYTES
+    except UnicodeEncodeError:  # a lone surrogate escaped in the JSON
+        return False
+
+
+def cursor_key_attributes(hash_attribute: str) -> tuple[str, ...]:
+    """The attributes of a LastEvaluatedKey when reading the table (``pk``) or the index whose
+    hash key is ``hash_attribute``: the table's keys, plus the index's own."""
+    table = schema.MAIN_TABLE
+    if hash_attribute == table.hash_key:
+        return (table.hash_key, str(table.range_key))
+    index = next(i for i in table.indexes if i.hash_key == hash_attribute)  # else a programming error
+    return (table.hash_key, str(table.range_key), index.hash_key, index.range_key)
+
+
+def decode_cursor(
+    cursor: str | None, *, hash_attribute: str, hash_value: str, range_prefix: str = ""
+) -> dict[str, Any] | None:
+    """The ExclusiveStartKey behind ``cursor`` for a Query of partition ``hash_value`` of the table
+    (``hash_attribute="pk"``) or of the index keyed by ``hash_attribute``.
+
+    It must hold exactly that index's key attributes (DynamoDB answers a missing or extra one with
+    a ValidationException, a 500), each a short non-empty string, the hash key naming the partition
+    being read and the range key inside the Query's ``begins_with`` (``range_prefix``); otherwise 400.
+    """
+    if cursor is None:
+        return None
+    expected = cursor_key_attributes(hash_attribute)
+    try:
+        if not cursor or len(cursor) > MAX_CURSOR:
+            raise ValueError
         padded = cursor + "=" * (-len(cursor) % 4)
-        flat = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        flat = parse_json(base64.urlsafe_b64decode(padded.encode("ascii")))
         if not isinstance(flat, dict) or not all(isinstance(v, str) for v in flat.values()):
             raise ValueError
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeError):
         raise MalformedRequest("The cursor is not one this API returned.", field="cursor")
-    if flat.get(hash_attribute) != hash_value or not {"pk", "sk"} <= flat.keys():
+    if flat.get(hash_attribute) != hash_value:
         raise MalformedRequest("The cursor belongs to another list.", field="cursor")
+    range_attribute = expected[-1]
+    if (
+        set(flat) != set(expected)
+        or not all(_fits_key(value) for value in flat.values())
+        or not flat[range_attribute].startswith(range_prefix)
+    ):
+        raise MalformedRequest("The cursor is not one this API returned for this list.", field="cursor")
     return {name: {"S": value} for name, value in flat.items()}
 
 

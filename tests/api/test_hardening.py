@@ -145,3 +145,62 @@ def test_an_owner_filter_that_cannot_be_an_id_is_a_422(api):
         r = api.call("GET", f"/leads?owner_id={owner}", role="manager")
         assert r.is_problem(422), (owner[:10], r.status, r.raw[:300])
         assert r.json["errors"][0]["field"] == "owner_id"
+
+
+# -- cursors ----------------------------------------------------------------------------------
+
+
+def _flat(cursor: str) -> dict[str, str]:
+    import base64
+    import json
+
+    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+
+
+def _edited(cursor: str, drop: str) -> str:
+    import base64
+    import json
+
+    flat = {k: v for k, v in _flat(cursor).items() if k != drop}
+    return base64.urlsafe_b64encode(json.dumps(flat).encode()).decode().rstrip("=")
+
+
+def test_an_edited_cursor_is_a_400_on_every_list(api):
+    from tests.api.pipeline_helpers import account, lead
+
+    acc = ""
+    for n in range(3):
+        acc = account(api, f"Ahmad {n}", role="manager", user="mgr-1", body={"owner_id": "rep-1"})
+        lead(api, acc, role="manager", user="mgr-1", body={"owner_id": "rep-1"})
+    for n in range(3):
+        touch = {"account_id": acc, "channel": "phone", "direction": "inbound", "body": f"{n}"}
+        assert api.call("POST", "/interactions", touch).status == 201
+    lists = [
+        ("/accounts?limit=1", "manager", "gsi1sk"),
+        ("/accounts?limit=1", "rep", "gsi2sk"),
+        ("/accounts?q=ahmad&limit=1", "rep", "gsi3sk"),
+        ("/leads?limit=1", "manager", "gsi1sk"),
+        ("/leads?limit=1", "rep", "gsi2sk"),
+        ("/leads?stage=prospecting&status=open&limit=1", "manager", "gsi3sk"),
+        (f"/accounts/{acc}/timeline?limit=1", "rep", "sk"),
+    ]
+    for path, role, index_sort_key in lists:
+        first = api.call("GET", path, role=role)
+        cursor = first.json["next_cursor"]
+        assert cursor and index_sort_key in _flat(cursor), (path, role, first.raw[:300])
+        assert api.call("GET", f"{path}&cursor={cursor}", role=role).status == 200
+        for drop in {index_sort_key, "sk", "pk"}:
+            r = api.call("GET", f"{path}&cursor={_edited(cursor, drop)}", role=role)
+            assert r.is_problem(400), (path, role, drop, r.status, r.raw[:300])
+            assert r.json["field"] == "cursor"
+
+
+def test_a_search_cursor_reused_for_another_prefix_is_a_400(api):
+    from tests.api.pipeline_helpers import account
+
+    for n in range(3):
+        account(api, f"Ahmad {n}")
+    cursor = api.call("GET", "/accounts?q=ahmad&limit=1").json["next_cursor"]
+    assert cursor
+    r = api.call("GET", f"/accounts?q=ali&cursor={cursor}")  # same index partition, outside begins_with
+    assert r.is_problem(400), r.raw
