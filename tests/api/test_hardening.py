@@ -172,8 +172,9 @@ def test_an_edited_cursor_is_a_400_on_every_list(api):
     for n in range(3):
         acc = account(api, f"Ahmad {n}", role="manager", user="mgr-1", body={"owner_id": "rep-1"})
         lead(api, acc, role="manager", user="mgr-1", body={"owner_id": "rep-1"})
+    at = "2026-11-22T09:30:00Z"
     for n in range(3):
-        touch = {"account_id": acc, "channel": "phone", "direction": "inbound", "body": f"{n}"}
+        touch = {"account_id": acc, "channel": "phone", "direction": "inbound", "body": f"{n}", "occurred_at": at}
         assert api.call("POST", "/interactions", touch).status == 201
     lists = [
         ("/accounts?limit=1", "manager", "gsi1sk"),
