@@ -31,6 +31,7 @@ _ERROR_TEXT = {
     413: "Body too large",
     415: "Unsupported content type",
     422: "Valid JSON that breaks a rule",
+    503: "The store is throttled or failing for now: retry after Retry-After seconds",
 }
 
 
@@ -110,8 +111,14 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         statuses.add(404)
     if spec.method == "POST" and not spec.public:
         statuses |= {409, 422}  # a reused or malformed Idempotency-Key
+    if not spec.public:
+        statuses.add(503)  # the store throttled or failed: retry after the Retry-After seconds
     for status in sorted(statuses):
         responses[str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": problem}
+        if status == 503:
+            responses[str(status)]["headers"] = {
+                "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}
+            }
     op["responses"] = responses
     if not spec.public:
         op["security"] = [{"bearer": []}]

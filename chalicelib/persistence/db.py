@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Generic, ParamSpec, TypeVar
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
-from chalicelib.domain.errors import Conflict, MalformedRequest
+from chalicelib.domain.errors import Conflict, MalformedRequest, Unavailable
 from chalicelib.domain.jsontext import parse_json
 from chalicelib.persistence import models, schema
 
@@ -39,14 +40,57 @@ def ready() -> None:
 
 
 def bound(fn: Callable[P, R]) -> Callable[P, R]:
-    """Decorator for repository functions: make sure the models point at the right table."""
+    """Decorator for repository functions: make sure the models point at the right table, and
+    turn the store's transient failures into ``Unavailable`` (see ``unavailable``)."""
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         ready()
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except (PynamoDBException, ClientError, BotoCoreError) as error:
+            transient = unavailable(error)
+            if transient is None:
+                raise
+            raise transient from error
 
     return wrapper
+
+
+# -- the store's transient failures ---------------------------------------------------------
+
+# Error codes that say "not now" rather than "not this request": throttling (after botocore's own
+# retries) and the service's 5xx. Any 5xx status counts too, and so does not reaching the store.
+THROTTLED_CODES = frozenset(
+    {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "Throttling"}
+)
+SERVER_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "InternalFailure"})
+# Reasons a cancelled transaction gives for an operation that was throttled.
+THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+THROTTLED_RETRY_AFTER = 1
+SERVER_RETRY_AFTER = 5
+
+
+def unavailable(error: BaseException) -> Unavailable | None:
+    """``Unavailable`` (503 with Retry-After) when ``error`` is the store failing for now, else None.
+
+    The one translator for every path to DynamoDB: repository functions (``bound``), transactions,
+    batch reads and writes, and the idempotency store. PynamoDB wraps botocore's errors in its
+    own; the cause carries the code."""
+    cause: BaseException | None = error
+    if isinstance(error, PynamoDBException):
+        cause = error.cause
+    if isinstance(cause, ClientError):
+        code = cause.response.get("Error", {}).get("Code", "")
+        status = int(cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in THROTTLED_CODES:
+            return Unavailable("The store is busy; retry shortly.", retry_after_seconds=THROTTLED_RETRY_AFTER)
+        if code in SERVER_CODES or status >= 500:
+            return Unavailable("The store failed for now; retry shortly.", retry_after_seconds=SERVER_RETRY_AFTER)
+        return None
+    if isinstance(cause, BotoCoreError):  # the store was not reached (connection refused, timeout)
+        return Unavailable("The store cannot be reached; retry shortly.", retry_after_seconds=SERVER_RETRY_AFTER)
+    return None
 
 
 def save_versioned(item: models.Item, *, conflict: str) -> None:
@@ -178,7 +222,10 @@ def batch_write(
             if not pending:
                 return attempt + 1
             _backoff(attempt)
-        raise RuntimeError(f"DynamoDB left {len(pending)} writes unprocessed after {MAX_BATCH_ATTEMPTS} tries")
+        raise Unavailable(
+            f"The store left {len(pending)} writes unprocessed after {MAX_BATCH_ATTEMPTS} tries; retry shortly.",
+            retry_after_seconds=THROTTLED_RETRY_AFTER,
+        )
 
     chunks = list(chunked(requests, BATCH_WRITE_SIZE))
     if concurrency <= 1 or len(chunks) <= 1:
@@ -205,7 +252,10 @@ def batch_get(keys: Sequence[tuple[str, str]]) -> list[models.Item]:
                 break
             _backoff(attempt)
         else:
-            raise RuntimeError("DynamoDB left keys unprocessed after repeated tries")
+            raise Unavailable(
+                "The store left keys unread after repeated tries; retry shortly.",
+                retry_after_seconds=THROTTLED_RETRY_AFTER,
+            )
     return found
 
 
@@ -264,6 +314,9 @@ def transaction() -> Iterator[Transaction]:
             if reason is not None and reason.code == "ConditionalCheckFailed":
                 message = conflicts[index] if index < len(conflicts) else None
                 raise Conflict(message or "The record changed while you were editing it; reload and retry.")
+        if any(reason is not None and reason.code in THROTTLED_REASONS for reason in reasons):
+            raise Unavailable("The store is busy; retry shortly.", retry_after_seconds=THROTTLED_RETRY_AFTER) from error
         if error.cause_response_code == "TransactionCanceledException":
+            # TransactionConflict: another transaction held one of the items; a retry can succeed.
             raise Conflict("Another change to the same records was in progress; retry.")
-        raise
+        raise unavailable(error) or error

@@ -205,3 +205,97 @@ def test_a_search_cursor_reused_for_another_prefix_is_a_400(api):
     assert cursor
     r = api.call("GET", f"/accounts?q=ali&cursor={cursor}")  # same index partition, outside begins_with
     assert r.is_problem(400), r.raw
+
+
+# -- the store's transient failures ------------------------------------------------------------
+
+
+@pytest.fixture
+def store_fails(monkeypatch):
+    """Make the next DynamoDB ``operation`` (optionally on one table) fail as the service would."""
+    import botocore.client
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def arrange(operation: str, code: str, status: int = 400, *, table: str | None = None, reasons=None):
+        def failing(self, name, params):
+            named = table is None or table in (params.get("TableName"), *params.get("RequestItems", {}))
+            if self.meta.service_model.service_name == "dynamodb" and name == operation and named:
+                if code == "connection":
+                    raise EndpointConnectionError(endpoint_url="http://dynamodb")
+                response = {
+                    "Error": {"Code": code, "Message": "injected"},
+                    "ResponseMetadata": {"HTTPStatusCode": status},
+                }
+                if reasons:
+                    response["CancellationReasons"] = [{"Code": r} for r in reasons]
+                raise ClientError(response, name)
+            return original(self, name, params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", failing)
+
+    return arrange
+
+
+def _assert_retry_later(r, seconds: int | None = None) -> None:
+    assert r.is_problem(503), (r.status, r.raw[:300])
+    assert r.json["type"].endswith(":unavailable")
+    retry_after = r.header("Retry-After")
+    assert retry_after is not None and retry_after.isdigit() and int(retry_after) >= 1
+    if seconds is not None:
+        assert int(retry_after) == seconds
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "seconds"),
+    [
+        ("ThrottlingException", 400, 1),
+        ("ProvisionedThroughputExceededException", 400, 1),
+        ("RequestLimitExceeded", 400, 1),
+        ("InternalServerError", 500, 5),
+        ("ServiceUnavailable", 503, 5),
+        ("connection", 0, 5),
+    ],
+)
+def test_a_store_failure_inside_a_transaction_is_a_503_with_retry_after(api, store_fails, code, status, seconds):
+    store_fails("TransactWriteItems", code, status)
+    _assert_retry_later(api.call("POST", "/accounts", {"name": "x"}), seconds)
+
+
+def test_a_transaction_cancelled_by_throttling_is_a_503_and_by_a_conflict_still_a_409(api, store_fails):
+    store_fails("TransactWriteItems", "TransactionCanceledException", reasons=["None", "ThrottlingError"])
+    _assert_retry_later(api.call("POST", "/accounts", {"name": "x"}), 1)
+    store_fails("TransactWriteItems", "TransactionCanceledException", reasons=["TransactionConflict"])
+    assert api.call("POST", "/accounts", {"name": "x"}).is_problem(409)
+
+
+def test_store_failures_on_reads_and_single_or_batch_writes_are_503(api, store_fails):
+    from chalicelib.config import get_settings
+
+    acc = api.call("POST", "/accounts", {"name": "x"}, role="manager").json
+    cases = [
+        ("GetItem", "ProvisionedThroughputExceededException", 400, "GET", f"/accounts/{acc['id']}", None, "manager"),
+        ("BatchGetItem", "InternalServerError", 500, "GET", f"/accounts/{acc['id']}", None, "rep"),
+        ("Query", "ThrottlingException", 400, "GET", "/accounts", None, "manager"),
+        ("PutItem", "ServiceUnavailable", 503, "PUT", "/settings", {"default_country": "AE"}, "admin"),
+        ("BatchWriteItem", "RequestLimitExceeded", 400, "DELETE", f"/accounts/{acc['id']}", None, "manager"),
+    ]
+    for operation, code, status, method, path, body, role in cases:
+        store_fails(operation, code, status)
+        _assert_retry_later(api.call(method, path, body, role=role))
+    store_fails("PutItem", "ThrottlingException", table=get_settings().idempotency_table_name)
+    r = api.call("POST", "/accounts", {"name": "y"}, headers={"Idempotency-Key": "k1"})
+    _assert_retry_later(r)
+
+
+def test_a_request_the_store_refuses_for_itself_is_still_a_500_not_a_503(api, store_fails):
+    store_fails("Query", "ValidationException")
+    assert api.call("GET", "/accounts", role="manager").status == 500
+
+
+def test_the_document_states_the_503_and_its_retry_after(api):
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    for path, method in [("/accounts", "post"), ("/leads", "get"), ("/health", "get")]:
+        unavailable = doc["paths"][path][method]["responses"]["503"]
+        assert "Retry-After" in unavailable["headers"], (path, method)
