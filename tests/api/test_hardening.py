@@ -299,3 +299,58 @@ def test_the_document_states_the_503_and_its_retry_after(api):
     for path, method in [("/accounts", "post"), ("/leads", "get"), ("/health", "get")]:
         unavailable = doc["paths"][path][method]["responses"]["503"]
         assert "Retry-After" in unavailable["headers"], (path, method)
+
+
+# -- account erasure ---------------------------------------------------------------------------
+
+
+def _lead_for(api, account_id: str, owner: str) -> str:
+    from tests.api.pipeline_helpers import lead
+
+    return str(lead(api, account_id, user="mgr-1", role="manager", body={"owner_id": owner})["id"])
+
+
+def test_a_rep_cannot_erase_an_account_seen_only_through_their_lead(api, ddb_calls):
+    from tests.api.pipeline_helpers import account
+
+    acc = account(api, user="rep-2")
+    mine = _lead_for(api, acc, "rep-1")
+    assert api.call("GET", f"/accounts/{acc}").status == 200  # rep-1 sees it through the lead
+    ddb_calls()
+    r = api.call("DELETE", f"/accounts/{acc}")
+    assert r.is_problem(404), r.raw
+    assert ddb_calls() == ["BatchGetItem"]  # refused on the visibility read, nothing else read
+    assert api.call("GET", f"/accounts/{acc}", user="rep-2").status == 200
+    assert api.call("GET", f"/leads/{mine}").status == 200
+
+
+def test_a_rep_cannot_erase_their_account_while_other_reps_leads_hang_off_it(api, ddb_calls):
+    from tests.api.pipeline_helpers import account, lead
+
+    acc = account(api)
+    lead(api, acc)
+    theirs = [_lead_for(api, acc, "rep-2"), _lead_for(api, acc, "rep-3")]
+    ddb_calls()
+    r = api.call("DELETE", f"/accounts/{acc}")
+    assert r.is_problem(409), r.raw
+    assert r.json["detail"].startswith("2 leads of other reps") and r.json["other_reps_leads"] == 2
+    # The visibility read, the account partition, one Query per lead; nothing written.
+    assert sorted(ddb_calls()) == ["BatchGetItem", "Query", "Query", "Query", "Query"]
+    assert api.call("GET", f"/leads/{theirs[0]}", user="rep-2").status == 200
+    assert api.call("DELETE", f"/accounts/{acc}", user="mgr-1", role="manager").status == 204
+    assert api.call("GET", f"/leads/{theirs[1]}", user="rep-3").is_problem(404)
+
+
+def test_a_rep_erases_their_own_account_with_their_own_leads_in_a_few_calls(api, ddb_calls):
+    from tests.api.pipeline_helpers import account, lead
+
+    acc = account(api, body={"emails": ["mine@x.com"]})
+    own = [lead(api, acc)["id"], lead(api, acc)["id"]]
+    ddb_calls()
+    assert api.call("DELETE", f"/accounts/{acc}").status == 204
+    calls = ddb_calls()
+    # BatchGetItem (visibility), Query (account partition), Query per lead, then the deletes in
+    # one BatchWriteItem (under 25 items) and the profile last in another.
+    assert sorted(calls) == sorted(["BatchGetItem", "Query", "Query", "Query", "BatchWriteItem", "BatchWriteItem"])
+    assert all(api.call("GET", f"/leads/{lead_id}").is_problem(404) for lead_id in own)
+    assert api.call("GET", f"/accounts/{acc}").is_problem(404)
