@@ -354,3 +354,55 @@ def test_a_rep_erases_their_own_account_with_their_own_leads_in_a_few_calls(api,
     assert sorted(calls) == sorted(["BatchGetItem", "Query", "Query", "Query", "BatchWriteItem", "BatchWriteItem"])
     assert all(api.call("GET", f"/leads/{lead_id}").is_problem(404) for lead_id in own)
     assert api.call("GET", f"/accounts/{acc}").is_problem(404)
+
+
+# -- unknown paths ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def local_server():
+    """``chalice local``'s server with the local stack's request handler, on a free port."""
+    import threading
+    from pathlib import Path
+
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import LocalDevServer
+
+    from app import app
+    from scripts.local_gateway import answer_unknown_routes_with_problems
+
+    root = Path(__file__).resolve().parents[2]
+    config = CLIFactory(project_dir=str(root)).create_config_obj(chalice_stage_name="local")
+    server = LocalDevServer(app, config, "127.0.0.1", 0)
+    answer_unknown_routes_with_problems(server, app, config)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/nope"), ("GET", "/accounts//x"), ("POST", "/nope/deeper?q=1"), ("GET", "/accounts/x/y/z")],
+)
+def test_an_unknown_path_on_the_local_stack_is_a_404_problem(local_server, method, path):
+    import requests
+
+    for headers in ({}, {"Authorization": "Bearer x"}):
+        r = requests.request(method, local_server + path, headers=headers, timeout=10)
+        assert r.status_code == 404, (path, r.status_code, r.text)
+        assert r.headers["Content-Type"] == "application/problem+json"
+        body = r.json()
+        assert body["status"] == 404 and body["type"].endswith(":not-found") and "No route matches" in body["detail"]
+        assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_known_paths_still_reach_the_app_on_the_local_stack(local_server):
+    import requests
+
+    r = requests.get(local_server + "/accounts", timeout=10)
+    assert r.status_code == 401 and r.headers["Content-Type"] == "application/problem+json"  # the app's own answer
+    assert requests.get(local_server + "/openapi.json", timeout=10).json()["openapi"].startswith("3.")
