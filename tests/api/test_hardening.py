@@ -406,3 +406,27 @@ def test_known_paths_still_reach_the_app_on_the_local_stack(local_server):
     r = requests.get(local_server + "/accounts", timeout=10)
     assert r.status_code == 401 and r.headers["Content-Type"] == "application/problem+json"  # the app's own answer
     assert requests.get(local_server + "/openapi.json", timeout=10).json()["openapi"].startswith("3.")
+
+
+def test_a_version_beyond_any_number_the_store_holds_is_refused_not_a_500(api):
+    from tests.api.pipeline_helpers import account, lead
+
+    acc = account(api)
+    created = lead(api, acc)
+    objection = api.call("POST", f"/leads/{created['id']}/objections", {"category": "price", "text": "t"}).json
+    huge = 10**40
+    for method, path, body in [
+        ("PATCH", f"/accounts/{acc}", {"version": huge, "notes": "x"}),
+        ("PATCH", f"/leads/{created['id']}", {"version": huge, "title": "x"}),
+        ("POST", f"/leads/{created['id']}/stage", {"version": huge, "stage": "approach"}),
+        ("PATCH", f"/leads/{created['id']}/objections/{objection['id']}", {"version": huge, "response": "x"}),
+        ("PUT", "/reps/rep-1", {"version": huge, "available": False}),
+        ("PUT", "/settings", {"version": huge, "refund_window_days": 14}),
+    ]:
+        r = api.call(method, path, body, role="admin" if path == "/settings" else "rep")
+        assert r.status in (409, 422) and r.is_problem(r.status), (method, path, r.status, r.raw[:300])
+    for method, path in [("PATCH", f"/accounts/{acc}"), ("PATCH", f"/leads/{created['id']}")]:
+        r = api.call(
+            method, path, {"notes": "x"} if "accounts" in path else {"title": "x"}, headers={"If-Match": "9" * 18}
+        )
+        assert r.status == 409, (path, r.status, r.raw[:300])
