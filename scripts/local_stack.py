@@ -176,6 +176,9 @@ def serve(host: str, port: int, moto_port: int) -> None:
     os.environ.update(config.environment_variables)
     provision()
     server = create_local_server(config.chalice_app, config, host, port)
+    from scripts.local_gateway import answer_unknown_routes_with_problems
+
+    answer_unknown_routes_with_problems(server, config.chalice_app, config)  # 404 problem, as in the cloud
     stop = threading.Event()
     threading.Thread(target=_job_loop, args=(stop,), daemon=True, name="jobs").start()
 

@@ -63,9 +63,13 @@ def patch_account(call: Call) -> AccountOut:
     bp,
     "/accounts/{account_id}",
     "DELETE",
-    summary="Erase an account and everything attached to it",
+    summary=(
+        "Erase an account and everything attached to it. A rep erases only an account they own whose "
+        "leads are all theirs: 404 for one they see only through a lead, 409 (other_reps_leads) otherwise"
+    ),
     tags=TAGS,
     status=204,
+    errors=[409],
 )
 def delete_account(call: Call) -> Result:
     accounts.delete_account(call.principal, call.path["account_id"])

@@ -24,19 +24,21 @@ from chalicelib.auth import principal_from_header
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import (
     DomainError,
+    FieldError,
     MalformedRequest,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chalicelib.domain.jsontext import parse_json
 from chalicelib.domain.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from chalicelib.domain.principal import Principal
+from chalicelib.domain.principal import IDENTIFIER, Principal
 from chalicelib.domain.validation import parse_model
 
 # Server-chosen ids (and coupon codes) never hold anything else; a path value that does cannot
 # name a stored record, and an oversized one would break DynamoDB's key limits.
-PATH_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+PATH_VALUE = IDENTIFIER
 # ASCII digits only, and few of them: str.isdigit() also accepts "²", which int() refuses, and
 # int() refuses strings of more than 4300 digits.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
@@ -161,7 +163,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     headers = request.headers
     settings = get_settings()
     principal = None if spec.public else principal_from_header(headers.get("authorization"), settings)
-    if not all(PATH_VALUE.match(value) for value in path_params.values()):
+    if not all(PATH_VALUE.fullmatch(value) for value in path_params.values()):
         raise NotFound("Not found.")
     raw = _raw_body(request)
     content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -179,7 +181,7 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     call = Call(
         principal=principal,  # type: ignore[arg-type]  # public views never read it
         path=path_params,
-        query=dict(request.query_params or {}),
+        query=_query(request.query_params),
         headers=headers,
         body=parsed,
         raw_body=raw,
@@ -203,6 +205,20 @@ def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, s
     else:
         stored = _stored(view(call), spec.status)
     return _response(stored)
+
+
+def _query(params: Any) -> dict[str, str]:
+    """The query options, each once. An option sent empty (``?stage=``, ``?dry_run=``) is refused,
+    never read as absent: a client that meant a value must not get a default silently."""
+    if not params:
+        return {}
+    empty = [name for name in params if any(not value.strip() for value in params.getlist(name))]
+    if empty:
+        raise ValidationFailed(
+            [FieldError(name, "must not be empty; leave the parameter out instead") for name in empty],
+            detail=f"Empty query parameter: {', '.join(empty)}.",
+        )
+    return dict(params)
 
 
 # Headers that change what a request does, like query options (the import mapping may come as either).
@@ -250,8 +266,8 @@ def _parse_body(body_spec: type[BaseModel] | str, raw: bytes, content_type: str)
     if not raw.strip():
         raise MalformedRequest("The request needs a JSON body.")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = parse_json(raw)
+    except ValueError as error:
         raise MalformedRequest(f"The body is not valid UTF-8 JSON: {error}.")
     if body_spec == JSON_BODY:
         if not isinstance(data, dict):

@@ -53,8 +53,11 @@ def run_once(request: dict[str, Any], work: Callable[[], dict[str, Any]], lambda
     """
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
+
+    from chalicelib.persistence.db import unavailable
 
     run, config = _runner(get_settings().idempotency_table_name)
     if lambda_context is not None:
@@ -66,5 +69,11 @@ def run_once(request: dict[str, Any], work: Callable[[], dict[str, Any]], lambda
         raise Conflict("This Idempotency-Key was already used with a different request body or query.")
     except IdempotencyAlreadyInProgressError:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+    except IdempotencyPersistenceLayerError as error:
+        # The idempotency table throttled or failed: a 503 to retry, like the main table's failures.
+        transient = unavailable(error.__cause__) if error.__cause__ is not None else None
+        if transient is None:
+            raise
+        raise transient from error
     finally:
         _work.reset(token)

@@ -27,6 +27,7 @@ from chalicelib.domain.pipeline import (
     LostRequest,
     StageMoveRequest,
 )
+from chalicelib.domain.principal import IDENTIFIER
 from chalicelib.domain.referrals import ReferralCreate, ReferralRequestCreate, ReferralRequestPatch
 from chalicelib.services import leads
 
@@ -66,7 +67,11 @@ def create_lead(call: Call) -> Result:
     query=[
         QueryParam("stage", "one of the six steps", {"type": "string", "enum": list(STAGES)}),
         QueryParam("status", "open, won or lost", {"type": "string", "enum": list(STATUSES)}),
-        QueryParam("owner_id", "the owning rep (a rep may only ask for their own)"),
+        QueryParam(
+            "owner_id",
+            "the owning rep (a rep may only ask for their own)",
+            {"type": "string", "pattern": IDENTIFIER.pattern},
+        ),
     ],
 )
 def list_leads(call: Call) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from chalicelib.api.http import (
     RouteSpec,
 )
 from chalicelib.api.schemas import Problem
+from chalicelib.auth import LEEWAY_SECONDS
 
 REF = "#/components/schemas/{model}"
 BEARER = "bearer"
@@ -43,13 +44,14 @@ PATCH_VERSION = {
 }
 _ERROR_TEXT = {
     400: "Malformed JSON, CSV or parameter",
-    401: "Missing, invalid or expired token",
+    401: f"Missing, invalid or expired token (accepted up to {LEEWAY_SECONDS} s past its exp, no longer)",
     403: "Not allowed for this role",
     404: "Not found, or not visible to you",
     409: "Conflict: stale version, duplicate, illegal state change or reused Idempotency-Key",
     413: "Body too large",
     415: "Unsupported content type",
     422: "Valid JSON that breaks a rule",
+    503: "The store is throttled or failing for now: retry after Retry-After seconds",
 }
 
 
@@ -99,8 +101,11 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         for name in re.findall(r"{(\w+)}", spec.path)
     ]
     for q in (*spec.query, *(LIST_PARAMS if spec.paginated else ())):
+        schema = dict(q.schema)
+        if schema.get("type") == "string" and "enum" not in schema:
+            schema.setdefault("minLength", 1)  # an empty value is a 422, never read as absent
         params.append(
-            {"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": q.schema}
+            {"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": schema}
         )
     if spec.method == "POST" and not spec.public:
         params.append(
@@ -157,14 +162,22 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         statuses |= {400, 413, 415, 422}
     if spec.paginated:
         statuses |= {400, 422}
+    if spec.query:
+        statuses.add(422)  # an empty or invalid query value
     if spec.method == "PATCH":
         statuses.add(422)  # a malformed If-Match
     if "{" in spec.path:
         statuses.add(404)
     if spec.method == "POST" and not spec.public:
         statuses |= {409, 422}  # a reused or malformed Idempotency-Key
+    if not spec.public:
+        statuses.add(503)  # the store throttled or failed: retry after the Retry-After seconds
     for status in sorted(statuses):
         responses[str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": problem}
+        if status == 503:
+            responses[str(status)]["headers"] = {
+                "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}
+            }
     op["responses"] = responses
     if spec.public:
         op["security"] = []  # the root requirement (a bearer JWT) does not apply
@@ -182,7 +195,10 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Tawasul sales CRM",
             "version": "1.0.0",
-            "description": "Serverless sales-CRM backend. Errors are application/problem+json (RFC 9457).",
+            "description": (
+                "Serverless sales-CRM backend. Errors are application/problem+json (RFC 9457). "
+                "A query parameter sent with an empty value (?stage=) is a 422 naming it: leave it out instead."
+            ),
             "license": {"name": "Proprietary: all rights reserved"},
         },
         "servers": SERVERS,
@@ -195,7 +211,10 @@ def document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
-                    "description": "a Cognito ID token in the cloud; locally an HS256 JWT with sub, org, role, exp",
+                    "description": (
+                        f"A JWT naming sub, org (each 1-128 of A-Z a-z 0-9 _ . : -) and role; accepted up to "
+                        f"{LEEWAY_SECONDS} s past its exp (clock leeway), never later."
+                    ),
                 }
             },
         },

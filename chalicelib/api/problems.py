@@ -61,6 +61,8 @@ def from_error(error: errors.DomainError) -> Response:
             if isinstance(error, errors.ValidationFailed):
                 extra["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
             headers = {"WWW-Authenticate": 'Bearer realm="tawasul"'} if status == 401 else None
+            if isinstance(error, errors.Unavailable):
+                headers = {"Retry-After": str(error.retry_after_seconds)}
             return problem_response(status, slug, title, error.detail, headers, **extra)
     raise TypeError(f"unmapped domain error {type(error).__name__}")  # a programming error
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.domain.limits import MAX_CONTACTS, MAX_TAG_LENGTH, MAX_TAGS
 from chalicelib.domain.normalize import clean_name, normalize_email, normalize_phone
-from chalicelib.domain.validation import CustomFields, Omittable
+from chalicelib.domain.principal import Principal
+from chalicelib.domain.validation import CustomFields, Omittable, RecordId
 
 JourneyStage = Literal["awareness", "research", "preference", "purchase", "advocacy"]
 AccountKind = Literal["person", "company"]
@@ -56,7 +58,7 @@ class AccountFields(BaseModel):
     tags: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH)]] | None, Field(max_length=MAX_TAGS)
     ] = None
-    owner_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    owner_id: RecordId | None = None
     journey_stage: Omittable[JourneyStage] = None
     risk: Risk | None = None
     contact_opt_out: Omittable[bool] = None
@@ -162,3 +164,27 @@ def apply_changes(account: Account, changes: AccountFields, *, default_country: 
     if "owner_id" in sent and changes.owner_id:
         updated.owner_id = changes.owner_id
     return updated
+
+
+# -- erasure ------------------------------------------------------------------------------------
+
+
+def check_may_erase(principal: Principal, account: Account) -> None:
+    """A manager or admin erases any account of the organisation; a rep only one they own. An
+    account a rep sees only through one of their leads is someone else's: 404, as if unseen."""
+    if not principal.sees_whole_org and account.owner_id != principal.user_id:
+        raise NotFound("No such account.")
+
+
+def check_leads_allow_erasure(principal: Principal, lead_owners: Sequence[str]) -> None:
+    """Erasing an account erases its leads: a rep may not erase other reps' work with it."""
+    if principal.sees_whole_org:
+        return
+    others = sum(1 for owner in lead_owners if owner != principal.user_id)
+    if others:
+        leads = "lead" if others == 1 else "leads"
+        raise Conflict(
+            f"{others} {leads} of other reps hang off this account; a manager can erase it, "
+            "or reassign those leads first.",
+            other_reps_leads=others,
+        )

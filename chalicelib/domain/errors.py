@@ -66,4 +66,8 @@ class UnsupportedMediaType(DomainError):
 
 
 class Unavailable(DomainError):
-    """A dependency (the store) cannot be reached right now."""
+    """A dependency (the store) cannot be reached right now; the caller may retry after a while."""
+
+    def __init__(self, detail: str, *, retry_after_seconds: int = 5, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after_seconds = retry_after_seconds

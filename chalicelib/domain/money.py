@@ -19,7 +19,9 @@ def two_places(amount: Decimal) -> str:
         raise ValueError("must be a finite, non-negative amount")
     if amount.adjusted() >= MAX_WHOLE_DIGITS:
         raise ValueError(f"must have at most {MAX_WHOLE_DIGITS} digits before the decimal point")
-    return str(amount.quantize(CENTS))
+    quantized = amount.quantize(CENTS)
+    # "-0.00" is zero (and not below it): never store or show a negative zero.
+    return str(quantized.copy_abs() if quantized.is_zero() else quantized)
 
 
 class Money(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -9,6 +10,10 @@ from chalicelib.domain.errors import ValidationFailed
 
 Role = Literal["rep", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("rep", "manager", "admin")
+
+# What a user or organisation id (and every server-chosen id in a path) may hold: it goes into
+# DynamoDB keys, so it must stay short and free of the key separator ``#``.
+IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.domain.accounts import Account
@@ -15,6 +15,7 @@ from chalicelib.persistence.models import (
     AccountItem,
     ClaimItem,
     Item,
+    LeadItem,
     LinkItem,
     NameKeyItem,
 )
@@ -264,7 +265,7 @@ def search_names(principal: Principal, query: str, limit: int, cursor: str | Non
     if not key:
         return db.Page([], None)
     hash_value = keys.name_shard(principal.org_id, key)
-    start = db.decode_cursor(cursor, hash_attribute="gsi3pk", hash_value=hash_value)
+    start = db.decode_cursor(cursor, hash_attribute="gsi3pk", hash_value=hash_value, range_prefix=key)
     result = Item.gsi3.query(
         hash_value, Item.gsi3sk.startswith(key), limit=limit * NAME_PAGE_OVERFETCH, last_evaluated_key=start
     )
@@ -305,23 +306,41 @@ def _visible(
     return visible
 
 
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing an account removes, read before anything is deleted."""
+
+    account: Account
+    doomed: list[tuple[str, str]]  # every key but the profile's
+    lead_owners: list[str]  # the owner of each lead attached to the account
+
+
 @db.bound
-def erase(account: Account) -> int:
-    """Delete the account and everything attached to it; returns how many items were removed."""
+def plan_erasure(account: Account) -> Erasure:
+    """One Query of the account partition and one per attached partition (a lead's)."""
     pk = keys.account(account.org_id, account.id)
     doomed: list[tuple[str, str]] = []
+    lead_owners: list[str] = []
     for row in Item.query(pk, consistent_read=True):
         doomed.append((row.pk, row.sk))
         if isinstance(row, LinkItem):
-            doomed += [(child.pk, child.sk) for child in Item.query(row.target_pk, consistent_read=True)]
+            for child in Item.query(row.target_pk, consistent_read=True):
+                doomed.append((child.pk, child.sk))
+                if isinstance(child, LeadItem):
+                    lead_owners.append(child.owner_id)
     doomed += [(claim.pk, claim.sk) for claim in _claims(account).values()]
     doomed += list(_name_keys(account).keys())
-    # Delete the profile last so a retried erasure can still find what is left.
     profile = (pk, keys.PROFILE)
-    rest = [key for key in dict.fromkeys(doomed) if key != profile]
-    db.batch_write(deletes=rest)
-    db.batch_write(deletes=[profile])
-    return len(rest) + 1
+    return Erasure(account, [key for key in dict.fromkeys(doomed) if key != profile], lead_owners)
+
+
+@db.bound
+def erase(plan: Erasure) -> int:
+    """Delete the account and everything attached to it; returns how many items were removed."""
+    # Delete the profile last so a retried erasure can still find what is left.
+    db.batch_write(deletes=plan.doomed)
+    db.batch_write(deletes=[(keys.account(plan.account.org_id, plan.account.id), keys.PROFILE)])
+    return len(plan.doomed) + 1
 
 
 add_creation = add  # the name used before ``add``; kept for code written against it

@@ -12,14 +12,16 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain import paging
-from chalicelib.domain.errors import Conflict, MalformedRequest
-from chalicelib.persistence import models
+from chalicelib.domain.errors import Conflict, MalformedRequest, Unavailable
+from chalicelib.domain.jsontext import parse_json
+from chalicelib.persistence import models, schema
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -38,14 +40,57 @@ def ready() -> None:
 
 
 def bound(fn: Callable[P, R]) -> Callable[P, R]:
-    """Decorator for repository functions: make sure the models point at the right table."""
+    """Decorator for repository functions: make sure the models point at the right table, and
+    turn the store's transient failures into ``Unavailable`` (see ``unavailable``)."""
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         ready()
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except (PynamoDBException, ClientError, BotoCoreError) as error:
+            transient = unavailable(error)
+            if transient is None:
+                raise
+            raise transient from error
 
     return wrapper
+
+
+# -- the store's transient failures ---------------------------------------------------------
+
+# Error codes that say "not now" rather than "not this request": throttling (after botocore's own
+# retries) and the service's 5xx. Any 5xx status counts too, and so does not reaching the store.
+THROTTLED_CODES = frozenset(
+    {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "Throttling"}
+)
+SERVER_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "InternalFailure"})
+# Reasons a cancelled transaction gives for an operation that was throttled.
+THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+THROTTLED_RETRY_AFTER = 1
+SERVER_RETRY_AFTER = 5
+
+
+def unavailable(error: BaseException) -> Unavailable | None:
+    """``Unavailable`` (503 with Retry-After) when ``error`` is the store failing for now, else None.
+
+    The one translator for every path to DynamoDB: repository functions (``bound``), transactions,
+    batch reads and writes, and the idempotency store. PynamoDB wraps botocore's errors in its
+    own; the cause carries the code."""
+    cause: BaseException | None = error
+    if isinstance(error, PynamoDBException):
+        cause = error.cause
+    if isinstance(cause, ClientError):
+        code = cause.response.get("Error", {}).get("Code", "")
+        status = int(cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in THROTTLED_CODES:
+            return Unavailable("The store is busy; retry shortly.", retry_after_seconds=THROTTLED_RETRY_AFTER)
+        if code in SERVER_CODES or status >= 500:
+            return Unavailable("The store failed for now; retry shortly.", retry_after_seconds=SERVER_RETRY_AFTER)
+        return None
+    if isinstance(cause, BotoCoreError):  # the store was not reached (connection refused, timeout)
+        return Unavailable("The store cannot be reached; retry shortly.", retry_after_seconds=SERVER_RETRY_AFTER)
+    return None
 
 
 def save_versioned(item: models.Item, *, conflict: str) -> None:
@@ -86,19 +131,58 @@ def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(flat, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, *, hash_attribute: str, hash_value: str) -> dict[str, Any] | None:
-    """The ExclusiveStartKey behind ``cursor``; it must belong to the partition being read."""
-    if not cursor:
-        return None
+MAX_CURSOR = 4096  # characters; a real one is a few hundred
+MAX_KEY_BYTES = 1024  # DynamoDB's limit for a sort key (a partition key may be 2048; ours are far shorter)
+
+
+def _fits_key(value: str) -> bool:
     try:
+        return 0 < len(value.encode("utf-8")) <= MAX_KEY_BYTES
+    except UnicodeEncodeError:  # a lone surrogate escaped in the JSON
+        return False
+
+
+def cursor_key_attributes(hash_attribute: str) -> tuple[str, ...]:
+    """The attributes of a LastEvaluatedKey when reading the table (``pk``) or the index whose
+    hash key is ``hash_attribute``: the table's keys, plus the index's own."""
+    table = schema.MAIN_TABLE
+    if hash_attribute == table.hash_key:
+        return (table.hash_key, str(table.range_key))
+    index = next(i for i in table.indexes if i.hash_key == hash_attribute)  # else a programming error
+    return (table.hash_key, str(table.range_key), index.hash_key, index.range_key)
+
+
+def decode_cursor(
+    cursor: str | None, *, hash_attribute: str, hash_value: str, range_prefix: str = ""
+) -> dict[str, Any] | None:
+    """The ExclusiveStartKey behind ``cursor`` for a Query of partition ``hash_value`` of the table
+    (``hash_attribute="pk"``) or of the index keyed by ``hash_attribute``.
+
+    It must hold exactly that index's key attributes (DynamoDB answers a missing or extra one with
+    a ValidationException, a 500), each a short non-empty string, the hash key naming the partition
+    being read and the range key inside the Query's ``begins_with`` (``range_prefix``); otherwise 400.
+    """
+    if cursor is None:
+        return None
+    expected = cursor_key_attributes(hash_attribute)
+    try:
+        if not cursor or len(cursor) > MAX_CURSOR:
+            raise ValueError
         padded = cursor + "=" * (-len(cursor) % 4)
-        flat = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        flat = parse_json(base64.urlsafe_b64decode(padded.encode("ascii")))
         if not isinstance(flat, dict) or not all(isinstance(v, str) for v in flat.values()):
             raise ValueError
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeError):
         raise MalformedRequest("The cursor is not one this API returned.", field="cursor")
-    if flat.get(hash_attribute) != hash_value or not {"pk", "sk"} <= flat.keys():
+    if flat.get(hash_attribute) != hash_value:
         raise MalformedRequest("The cursor belongs to another list.", field="cursor")
+    range_attribute = expected[-1]
+    if (
+        set(flat) != set(expected)
+        or not all(_fits_key(value) for value in flat.values())
+        or not flat[range_attribute].startswith(range_prefix)
+    ):
+        raise MalformedRequest("The cursor is not one this API returned for this list.", field="cursor")
     return {name: {"S": value} for name, value in flat.items()}
 
 
@@ -135,7 +219,10 @@ def batch_write(
             if not pending:
                 return attempt + 1
             _backoff(attempt)
-        raise RuntimeError(f"DynamoDB left {len(pending)} writes unprocessed after {MAX_BATCH_ATTEMPTS} tries")
+        raise Unavailable(
+            f"The store left {len(pending)} writes unprocessed after {MAX_BATCH_ATTEMPTS} tries; retry shortly.",
+            retry_after_seconds=THROTTLED_RETRY_AFTER,
+        )
 
     chunks = list(chunked(requests, BATCH_WRITE_SIZE))
     if concurrency <= 1 or len(chunks) <= 1:
@@ -162,7 +249,10 @@ def batch_get(keys: Sequence[tuple[str, str]]) -> list[models.Item]:
                 break
             _backoff(attempt)
         else:
-            raise RuntimeError("DynamoDB left keys unprocessed after repeated tries")
+            raise Unavailable(
+                "The store left keys unread after repeated tries; retry shortly.",
+                retry_after_seconds=THROTTLED_RETRY_AFTER,
+            )
     return found
 
 
@@ -221,6 +311,9 @@ def transaction() -> Iterator[Transaction]:
             if reason is not None and reason.code == "ConditionalCheckFailed":
                 message = conflicts[index] if index < len(conflicts) else None
                 raise Conflict(message or "The record changed while you were editing it; reload and retry.")
+        if any(reason is not None and reason.code in THROTTLED_REASONS for reason in reasons):
+            raise Unavailable("The store is busy; retry shortly.", retry_after_seconds=THROTTLED_RETRY_AFTER) from error
         if error.cause_response_code == "TransactionCanceledException":
+            # TransactionConflict: another transaction held one of the items; a retry can succeed.
             raise Conflict("Another change to the same records was in progress; retry.")
-        raise
+        raise unavailable(error) or error

@@ -89,7 +89,7 @@ def save(before: Objection, after: Objection) -> Objection:
 def list_page(lead: Lead, *, limit: int, cursor: str | None) -> db.Page[Objection]:
     """The lead's objections, oldest first (ids sort by time): one Query."""
     pk = keys.lead(lead.org_id, lead.id)
-    start = db.decode_cursor(cursor, hash_attribute="pk", hash_value=pk)
+    start = db.decode_cursor(cursor, hash_attribute="pk", hash_value=pk, range_prefix=keys.OBJECTION_PREFIX)
     result = Item.query(
         pk, Item.sk.startswith(keys.OBJECTION_PREFIX), consistent_read=True, limit=limit, last_evaluated_key=start
     )

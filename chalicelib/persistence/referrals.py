@@ -96,7 +96,7 @@ def find(org_id: str, request_id: str) -> ReferralRequest:
 def list_page(lead: Lead, *, limit: int, cursor: str | None) -> db.Page[ReferralRequest]:
     """The lead's referral requests, oldest first (ids sort by time): one Query."""
     pk = keys.lead(lead.org_id, lead.id)
-    start = db.decode_cursor(cursor, hash_attribute="pk", hash_value=pk)
+    start = db.decode_cursor(cursor, hash_attribute="pk", hash_value=pk, range_prefix=keys.REFERRAL_PREFIX)
     result = Item.query(
         pk, Item.sk.startswith(keys.REFERRAL_PREFIX), consistent_read=True, limit=limit, last_evaluated_key=start
     )

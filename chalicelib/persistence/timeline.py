@@ -97,7 +97,7 @@ def page(principal: Principal, account_id: str, limit: int, cursor: str | None) 
     """One page of an account's timeline, newest first: after the visibility read, one Query."""
     account_store.get(principal, account_id)
     pk = keys.account(principal.org_id, account_id)
-    start = db.decode_cursor(cursor, hash_attribute="pk", hash_value=pk)
+    start = db.decode_cursor(cursor, hash_attribute="pk", hash_value=pk, range_prefix=keys.TIMELINE_PREFIX)
     result = Item.query(
         pk,
         Item.sk.startswith(keys.TIMELINE_PREFIX),

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from chalicelib.config import now
-from chalicelib.domain.accounts import Account, AccountCreate, AccountPatch, apply_changes, new_account
+from chalicelib.domain.accounts import (
+    Account,
+    AccountCreate,
+    AccountPatch,
+    apply_changes,
+    check_leads_allow_erasure,
+    check_may_erase,
+    new_account,
+)
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.normalize import looks_like_phone, normalize_email, normalize_phone
 from chalicelib.domain.paging import Page
@@ -51,8 +59,12 @@ def update_account(principal: Principal, account_id: str, patch: AccountPatch) -
 
 
 def delete_account(principal: Principal, account_id: str) -> None:
+    """Erase an account and everything attached to it (see ``check_may_erase``)."""
     account = store.get(principal, account_id)
-    store.erase(account)
+    check_may_erase(principal, account)
+    plan = store.plan_erasure(account)
+    check_leads_allow_erasure(principal, plan.lead_owners)
+    store.erase(plan)
 
 
 def list_accounts(principal: Principal, *, limit: int, cursor: str | None, query: str | None) -> Page[Account]:

@@ -60,6 +60,7 @@ from chalicelib.domain.imports.reading import (
     read_records,
 )
 from chalicelib.domain.imports.records import ImportRow, RowRejected, build_row
+from chalicelib.domain.jsontext import parse_json
 from chalicelib.domain.pipeline import Lead
 from chalicelib.domain.principal import Principal
 from chalicelib.ids import new_id
@@ -129,8 +130,8 @@ def options(
     parsed: dict[str, str] = {}
     if mapping:
         try:
-            parsed = parse_mapping(json.loads(mapping))
-        except json.JSONDecodeError:
+            parsed = parse_mapping(parse_json(mapping))
+        except ValueError:
             raise ValidationFailed.single("mapping", 'must be JSON, e.g. {"Mobile No": "phone"}')
     flag = (dry_run or "false").strip().lower()
     if flag not in ("true", "false", "1", "0", ""):

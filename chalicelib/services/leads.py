@@ -24,7 +24,7 @@ from chalicelib.domain.objections import (
 )
 from chalicelib.domain.paging import Page
 from chalicelib.domain.pipeline import Lead, LeadCreate, LeadPatch, LeadRecord, LostRequest, StageMove, StageMoveRequest
-from chalicelib.domain.principal import Principal, owner_for
+from chalicelib.domain.principal import IDENTIFIER, Principal, owner_for
 from chalicelib.domain.referrals import (
     ReferralCreate,
     ReferralRequest,
@@ -102,6 +102,9 @@ def list_leads(
         raise ValidationFailed.single("stage", f"must be one of {', '.join(pipeline.STAGES)}")
     if status is not None and status not in pipeline.STATUSES:
         raise ValidationFailed.single("status", f"must be one of {', '.join(pipeline.STATUSES)}")
+    if owner_id is not None and not IDENTIFIER.fullmatch(owner_id):
+        # It becomes part of an index key: DynamoDB would refuse an oversized one with a 500.
+        raise ValidationFailed.single("owner_id", "must be a user id (1 to 128 letters, digits or _.:-)")
     if not principal.sees_whole_org:
         if owner_id and owner_id != principal.user_id:
             return Page([], None)  # a rep sees only their own leads; say nothing about others'

@@ -255,27 +255,68 @@ class Api(Construct):
         )
         # API Gateway's own refusals speak problem+json like the app does, with the CORS origin so a
         # browser lets the front end read them.
-        rest_api.add_property_override(
-            "GatewayResponses",
-            {
-                name: {
-                    "StatusCode": status,
-                    "ResponseParameters": {
-                        "Headers": {
-                            "Content-Type": "'application/problem+json'",
-                            "Access-Control-Allow-Origin": f"'{self.cors_origin}'",
-                        }
-                    },
-                    "ResponseTemplates": {
-                        "application/json": json.dumps(
-                            {"type": "about:blank", "title": title, "status": int(status), "detail": detail}
-                        )
-                    },
-                }
-                for name, status, title, detail in (
-                    ("UNAUTHORIZED", "401", "Unauthorized", "Send a valid Cognito ID token as 'Bearer <token>'."),
-                    ("ACCESS_DENIED", "403", "Forbidden", "The token is not accepted for this API."),
-                    ("THROTTLED", "429", "Too Many Requests", "Slow down and retry with backoff."),
-                )
-            },
+        rest_api.add_property_override("GatewayResponses", gateway_responses(self.cors_origin))
+
+
+# The app's problem types (chalicelib.api.problems.problem_type); a test keeps the two in step.
+PROBLEM_TYPE_PREFIX = "urn:tawasul:problem:"
+
+# Every response API Gateway makes itself, with the status it sends: its documented default, except
+# MISSING_AUTHENTICATION_TOKEN (API Gateway's answer to a path or method no route has, a 403 that
+# reads like a token problem: a 404 here, as on the local stack) and EXPIRED_TOKEN/INVALID_SIGNATURE
+# (401, as the API answers an expired or forged token). Type, status, slug, title, detail.
+GATEWAY_RESPONSES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("MISSING_AUTHENTICATION_TOKEN", "404", "not-found", "Not found", "No route matches this method and path."),
+    ("RESOURCE_NOT_FOUND", "404", "not-found", "Not found", "No route matches this method and path."),
+    ("UNAUTHORIZED", "401", "unauthenticated", "Authentication required",
+     "Send a valid Cognito ID token as 'Bearer <token>'."),
+    ("EXPIRED_TOKEN", "401", "unauthenticated", "Authentication required", "The token has expired."),
+    ("INVALID_SIGNATURE", "401", "unauthenticated", "Authentication required", "The token's signature is not valid."),
+    ("ACCESS_DENIED", "403", "forbidden", "Forbidden", "The token is not accepted for this API."),
+    ("INVALID_API_KEY", "403", "forbidden", "Forbidden", "The API key is not valid."),
+    ("WAF_FILTERED", "403", "forbidden", "Forbidden", "The request was blocked by the firewall."),
+    ("BAD_REQUEST_PARAMETERS", "400", "malformed-request", "Malformed request", "A request parameter is not valid."),
+    ("BAD_REQUEST_BODY", "400", "malformed-request", "Malformed request", "The request body is not valid."),
+    ("REQUEST_TOO_LARGE", "413", "payload-too-large", "Request body too large",
+     "The request is larger than API Gateway accepts (10 MB); use POST /imports/uploads for files."),
+    ("UNSUPPORTED_MEDIA_TYPE", "415", "unsupported-media-type", "Unsupported media type",
+     "The body's content type is not accepted."),
+    ("THROTTLED", "429", "too-many-requests", "Too Many Requests", "Slow down and retry with backoff."),
+    ("QUOTA_EXCEEDED", "429", "too-many-requests", "Too Many Requests", "The usage quota is used up; retry later."),
+    ("INTEGRATION_TIMEOUT", "504", "gateway-timeout", "Gateway timeout",
+     "The request took longer than API Gateway waits (29 s); retry, or use an asynchronous route."),
+    ("INTEGRATION_FAILURE", "504", "gateway-timeout", "Gateway timeout", "The function could not be invoked; retry."),
+    ("API_CONFIGURATION_ERROR", "500", "internal-error", "Internal server error", "The API is misconfigured."),
+    ("AUTHORIZER_CONFIGURATION_ERROR", "500", "internal-error", "Internal server error",
+     "The authorizer could not be reached."),
+    ("AUTHORIZER_FAILURE", "500", "internal-error", "Internal server error", "The authorizer failed."),
+)  # fmt: skip
+# The fallbacks keep the status of whatever response falls back to them (setting a status on a
+# DEFAULT_* response would change every 4XX/5XX to it), so their body names no status.
+DEFAULT_GATEWAY_RESPONSES = (
+    ("DEFAULT_4XX", "gateway-refused", "Refused by the API gateway"),
+    ("DEFAULT_5XX", "gateway-error", "API gateway error"),
+)
+
+
+def gateway_responses(cors_origin: str) -> dict[str, Any]:
+    """``GatewayResponses`` of the REST API: each a problem+json body with the CORS origin."""
+    headers = {"Content-Type": "'application/problem+json'", "Access-Control-Allow-Origin": f"'{cors_origin}'"}
+    responses: dict[str, Any] = {}
+    for name, status, slug, title, detail in GATEWAY_RESPONSES:
+        body = {"type": PROBLEM_TYPE_PREFIX + slug, "title": title, "status": int(status), "detail": detail}
+        responses[name] = {
+            "StatusCode": status,
+            "ResponseParameters": {"Headers": dict(headers)},
+            "ResponseTemplates": {"application/json": json.dumps(body)},
+        }
+    for name, slug, title in DEFAULT_GATEWAY_RESPONSES:
+        # $context.error.messageString is API Gateway's message as a quoted, escaped JSON string.
+        template = (
+            f'{{"type": "{PROBLEM_TYPE_PREFIX}{slug}", "title": "{title}", "detail": $context.error.messageString}}'
         )
+        responses[name] = {
+            "ResponseParameters": {"Headers": dict(headers)},
+            "ResponseTemplates": {"application/json": template},
+        }
+    return responses

@@ -228,6 +228,29 @@ def test_browsers_get_preflights_and_cors_on_gateway_refusals(dev: Template) -> 
     assert {r["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] for r in responses.values()} == {"'*'"}
 
 
+def test_api_gateways_own_refusals_are_problem_json_and_an_unknown_path_is_a_404(dev: Template) -> None:
+    from chalicelib.api.problems import PROBLEM_JSON, problem_type
+
+    responses = dev.resources["RestAPI"]["Properties"]["GatewayResponses"]
+    assert {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX", "UNAUTHORIZED", "THROTTLED"} <= set(responses)
+    for name, response in responses.items():
+        assert response["ResponseParameters"]["Headers"]["Content-Type"] == f"'{PROBLEM_JSON}'", name
+        template = response["ResponseTemplates"]["application/json"]
+        if name.startswith("DEFAULT_"):
+            # A status set here would become every 4XX/5XX's: the fallbacks keep the original one.
+            assert "StatusCode" not in response, name
+            body = json.loads(template.replace("$context.error.messageString", '"message"'))
+            assert body["detail"] == "message"
+        else:
+            body = json.loads(template)
+            assert body["status"] == int(response["StatusCode"]), name
+        assert body["type"].startswith(problem_type("")) and body["title"], name
+    missing = json.loads(responses["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"]["application/json"])
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    assert missing["type"] == problem_type("not-found") and missing["status"] == 404
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+
+
 def test_functions_get_the_resource_names_the_code_reads(dev: Template) -> None:
     pool_id, _ = dev.one("AWS::Cognito::UserPool")
     client_id, _ = dev.one("AWS::Cognito::UserPoolClient")

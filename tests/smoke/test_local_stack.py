@@ -134,6 +134,10 @@ def test_errors_are_problem_json_over_http(stack):
     r = requests.put(f"{stack}/health", timeout=5)
     assert r.status_code == 405 and r.headers["Content-Type"].startswith("application/problem+json")
     assert r.headers.get("X-Correlation-Id")
+    for path in ["/nope", "/accounts//x"]:  # was 403 {"message": "Missing Authentication Token"}
+        r = requests.get(f"{stack}{path}", headers=_auth(), timeout=5)
+        assert r.status_code == 404 and r.headers["Content-Type"].startswith("application/problem+json"), r.text
+        assert r.json()["status"] == 404
 
 
 def test_pipeline_and_import_over_http(stack):

@@ -95,3 +95,34 @@ def test_a_cloud_stage_without_a_user_pool_never_accepts_the_published_default_s
     own_secret = replace(cloud, jwt_secret=secret)
     own = jwt.encode({"sub": "u1", "org": "o1", "role": "rep", "exp": int(time.time()) + 60}, secret)
     assert principal_from_header(f"Bearer {own}", own_secret).role == "rep"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"org": "o" * 2100},
+        {"sub": "u" * 2100},
+        {"org": "o" * 129},
+        {"sub": "a b"},
+        {"org": "acme/eu"},
+        {"sub": "rep-1\n"},
+        {"org": "ORG#x"},
+    ],
+)
+def test_org_and_sub_are_bounded_like_path_ids(claims):
+    with pytest.raises(Unauthenticated):
+        principal_from_header(f"Bearer {_token(**claims)}", get_settings())
+
+
+def test_the_longest_allowed_ids_are_accepted():
+    p = principal_from_header(f"Bearer {_token(sub='u' * 128, org='acme.eu:1_a-b')}", get_settings())
+    assert (len(p.user_id), p.org_id) == (128, "acme.eu:1_a-b")
+
+
+def test_a_token_expired_31_seconds_ago_is_refused_and_10_seconds_ago_accepted():
+    # The clock leeway (auth.LEEWAY_SECONDS) is 30 s: a token expired 31 s ago is past it whatever
+    # fraction of a second has passed; one expired 10 s ago is inside it.
+    with pytest.raises(Unauthenticated, match="expired"):
+        principal_from_header(f"Bearer {_token(exp=int(time.time()) - 31)}", get_settings())
+    p = principal_from_header(f"Bearer {_token(exp=int(time.time()) - 10)}", get_settings())
+    assert p.user_id == "u1"
