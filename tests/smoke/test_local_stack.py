@@ -47,7 +47,7 @@ def stack() -> Iterator[str]:
             try:
                 if requests.get(f"{base}/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting (a loaded machine is slow)
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"local stack did not start: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
