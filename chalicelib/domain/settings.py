@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -77,6 +77,10 @@ class OrgSettings(Strict):
     follow_up: FollowUp = FollowUp()
     refund_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
     message_templates: dict[str, Annotated[str, Field(max_length=2000)]] = {}
+    default_language: Literal["ar", "en"] = "ar"  # of customer-facing pages and messages
+    support_email: Annotated[str | None, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = Field(
+        default=None, description="reply-to of automated e-mails (the confirmation ladder's e-mail step)"
+    )
 
     @field_validator("default_country")
     @classmethod
