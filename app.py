@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice import Chalice, CORSConfig, Rate, Response
 
-from chalicelib.api import accounts, imports, leads, orders, problems, reps, settings, system, timeline
+from chalicelib.api import accounts, imports, leads, messages, orders, problems, reps, settings, system, timeline
 from chalicelib.api.http import CSV_MEDIA_TYPES
 from chalicelib.ids import new_id
 from chalicelib.jobs import JOBS, Job
@@ -40,6 +40,7 @@ app.register_blueprint(timeline.bp)
 app.register_blueprint(reps.bp)
 app.register_blueprint(imports.bp)
 app.register_blueprint(orders.bp)
+app.register_blueprint(messages.bp)
 
 
 # S3 upload events reach the import queue through SQS (infra/ wires bucket -> queue + DLQ);

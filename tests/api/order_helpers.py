@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import botocore.client
 
 from tests.api.conftest import Api
 
@@ -33,3 +38,24 @@ def place(api: Api, account_id: str, **kw: Any) -> dict[str, Any]:
 
 def event(api: Api, order_id: str, kind: str, **kw: Any) -> Any:
     return api.call("POST", f"/orders/{order_id}/events", {"type": kind}, **kw)
+
+
+@contextmanager
+def atomic_requests() -> Iterator[None]:
+    """Make each DynamoDB request atomic, as DynamoDB is and moto (in-process) is not: moto checks
+    a condition and writes without a lock, so two threads could both pass one condition. Threads
+    still interleave between requests, which is what the concurrency tests exercise."""
+    lock = threading.Lock()
+    original = botocore.client.BaseClient._make_api_call
+
+    def atomic(self: Any, operation: str, params: Any) -> Any:
+        if self.meta.service_model.service_name != "dynamodb":
+            return original(self, operation, params)
+        with lock:
+            return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = atomic  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
