@@ -14,6 +14,7 @@ from chalicelib.api.http import CSV_MEDIA_TYPES
 from chalicelib.ids import new_id
 from chalicelib.jobs import JOBS, Job
 from chalicelib.jobs import imports as import_jobs
+from chalicelib.jobs import orders as order_jobs  # noqa: F401  (registers the confirmation ladder)
 from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="tawasul")

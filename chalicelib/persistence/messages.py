@@ -18,12 +18,10 @@ from chalicelib.domain.messages import Message
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.timeutil import parse_rfc3339
 from chalicelib.persistence import accounts as account_store
-from chalicelib.persistence import db, keys
+from chalicelib.persistence import db, due, keys
 from chalicelib.persistence import orders as order_store
 from chalicelib.persistence.models import DueItem, Item, MessageItem
 from chalicelib.persistence.timeline import save_new, timeline_entry
-
-DUE_PAGE = 500  # due entries read per shard and run; the rest wait for the next run
 
 
 def _index(message: Message) -> dict[str, Any]:
@@ -119,15 +117,9 @@ def add(tx: db.Transaction, message: Message) -> None:
 # -- the sender job -------------------------------------------------------------------------
 
 
-@db.bound
 def due_entries(now: datetime) -> list[DueItem]:
     """Due outbox entries across every shard: one Query per shard (reads follow what is due)."""
-    found: list[DueItem] = []
-    upto = keys.moment(now) + "$"  # "$" sorts after "#": every entry due at or before now
-    for shard in range(keys.OUTBOX_SHARDS):
-        rows = Item.query(keys.outbox_due(shard), Item.sk <= upto, limit=DUE_PAGE, consistent_read=True)
-        found += [row for row in rows if isinstance(row, DueItem)]
-    return found
+    return due.entries(keys.outbox_due, keys.OUTBOX_SHARDS, now)
 
 
 @db.bound
@@ -137,9 +129,8 @@ def read(entries: list[DueItem]) -> dict[tuple[str, str], Message]:
     return {(i.pk, i.sk): to_domain(i) for i in items if isinstance(i, MessageItem)}
 
 
-@db.bound
 def drop_due(entry: DueItem) -> None:
-    entry.delete()
+    due.drop(entry)
 
 
 @db.bound

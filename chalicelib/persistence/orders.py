@@ -19,7 +19,7 @@ from chalicelib.domain.orders import Order, OrderEvent, OrderLine, format_amount
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.persistence import accounts as account_store
-from chalicelib.persistence import db, keys
+from chalicelib.persistence import db, due, keys
 from chalicelib.persistence.models import (
     AccessItem,
     AccountItem,
@@ -444,3 +444,33 @@ def _account_page(
 def read_many(order_keys: list[tuple[str, str]]) -> list[Item]:
     """Orders (and whatever else) by key in one batch: the ladder job's one read."""
     return db.batch_get(order_keys)
+
+
+# -- the confirmation ladder ----------------------------------------------------------------
+
+
+def ladder_due_entries(now: datetime) -> list[DueItem]:
+    """Ladder steps due now across every organisation: one Query per shard."""
+    return due.entries(keys.ladder_due, keys.LADDER_SHARDS, now)
+
+
+def drop_due(entry: DueItem) -> None:
+    due.drop(entry)
+
+
+def mark_ghost(tx: db.Transaction, account: Account, risk: dict[str, Any], now: datetime) -> None:
+    """The customer joins the ghost list: risk raised (with the reason) and the ``ghost`` tag,
+    conditioned on the account version that was read."""
+    probe = AccountItem(keys.account(account.org_id, account.id), keys.PROFILE)
+    probe.version = account.version  # the update adds 1 to it
+    tags = account.tags if "ghost" in account.tags else [*account.tags, "ghost"]
+    tx.update(
+        probe,
+        [
+            AccountItem.risk.set(risk),
+            AccountItem.tags.set(tags),  # type: ignore[arg-type]
+            AccountItem.updated_at.set(now),
+        ],
+        AccountItem.version == account.version,
+        conflict="The customer's account changed meanwhile; the step is retried on the next run.",
+    )
