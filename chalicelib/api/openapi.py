@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from chalicelib.api.http import (
     CSV_BODY,
     CSV_MEDIA_TYPES,
+    FORM_BODY,
     IF_MATCH,
     JSON_BODY,
     LIST_PARAMS,
@@ -30,6 +31,8 @@ _ERROR_TEXT = {
     413: "Body too large",
     415: "Unsupported content type",
     422: "Valid JSON that breaks a rule",
+    410: "The confirmation link expired",
+    503: "A dependency or a secret is not available",
 }
 
 
@@ -79,6 +82,16 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     if spec.body == CSV_BODY:
         csv = {"schema": {"type": "string", "contentMediaType": "text/csv", "minLength": 1}}
         op["requestBody"] = {"required": True, "content": dict.fromkeys(CSV_MEDIA_TYPES, csv)}
+    elif spec.body == FORM_BODY:
+        form = {
+            "type": "object",
+            "required": ["token", "action"],
+            "properties": {"token": {"type": "string"}, "action": {"type": "string", "enum": ["confirm", "cancel"]}},
+        }
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": form}, "application/json": {"schema": form}},
+        }
     elif spec.body == JSON_BODY:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
     elif isinstance(spec.body, type):
