@@ -15,6 +15,6 @@ from chalicelib.jobs import register
 from chalicelib.services import ladder
 
 
-@register("confirmation_ladder", rate_minutes=1)
+@register("confirmation_ladder", rate_minutes=1, sends_messages=True)
 def confirmation_ladder() -> dict[str, Any]:
     return ladder.run(now())
