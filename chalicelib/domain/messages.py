@@ -162,3 +162,19 @@ def new_message(
 
 def is_stuck(message: Message, now: datetime) -> bool:
     return message.status == "sending" and message.claimed_at is not None and now - message.claimed_at >= SEND_TIMEOUT
+
+
+# Once an order is here, nothing more is sent about it (API.md: follow-ups stop at these).
+ORDER_CLOSED = frozenset({"refunded", "returned", "cancelled", "refused"})
+
+
+def obsolete_reason(kind: str, order_status: str | None) -> str | None:
+    """Why a queued message about an order should not go out any more, or None to send it: a
+    confirmation request once the order is no longer waiting for one, anything once it is closed."""
+    if order_status is None:
+        return None
+    if kind == "order_confirmation" and order_status != "pending_confirmation":
+        return f"not sent: the order was {order_status} before it went out"
+    if order_status in ORDER_CLOSED:
+        return f"not sent: the order is {order_status}"
+    return None

@@ -20,7 +20,7 @@ from chalicelib.domain.timeutil import parse_rfc3339
 from chalicelib.persistence import accounts as account_store
 from chalicelib.persistence import db, due, keys
 from chalicelib.persistence import orders as order_store
-from chalicelib.persistence.models import DueItem, Item, MessageItem
+from chalicelib.persistence.models import DueItem, Item, MessageItem, OrderItem
 from chalicelib.persistence.timeline import save_new, timeline_entry
 
 
@@ -105,6 +105,7 @@ def _due_item(message: Message) -> DueItem:
         target_pk=keys.account(message.org_id, message.account_id),
         target_sk=keys.message(message.created_at, message.id),
         account_id=message.account_id,
+        order_id=message.order_id,
     )
 
 
@@ -123,10 +124,15 @@ def due_entries(now: datetime) -> list[DueItem]:
 
 
 @db.bound
-def read(entries: list[DueItem]) -> dict[tuple[str, str], Message]:
-    """The messages behind due entries, in one batch read per 100."""
-    items = db.batch_get([(e.target_pk, e.target_sk) for e in entries])
-    return {(i.pk, i.sk): to_domain(i) for i in items if isinstance(i, MessageItem)}
+def read(entries: list[DueItem]) -> tuple[dict[tuple[str, str], Message], dict[str, str]]:
+    """The messages behind due entries and the status of the orders they are about, in one batch
+    read (per 100 keys): ``({(pk, sk): message}, {order id: status})``."""
+    wanted = [(e.target_pk, e.target_sk) for e in entries]
+    wanted += [(keys.order(e.org_id, e.order_id), keys.PROFILE) for e in entries if e.order_id]
+    items = db.batch_get(wanted)
+    messages = {(i.pk, i.sk): to_domain(i) for i in items if isinstance(i, MessageItem)}
+    statuses = {i.id: i.status for i in items if isinstance(i, OrderItem)}
+    return messages, statuses
 
 
 def drop_due(entry: DueItem) -> None:

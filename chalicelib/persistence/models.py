@@ -331,6 +331,7 @@ class DueItem(Item, discriminator="due"):
     target_sk = UnicodeAttribute()
     step = NumberAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)  # an outbox entry's order, read with the message
 
 
 class MessageItem(Item, discriminator="message"):

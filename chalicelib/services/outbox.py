@@ -4,7 +4,9 @@ For each due message: claim it (queued -> sending, one conditional write), deliv
 ``sent`` with the provider's id (or ``failed`` with ``SendFailed``'s reason). Two senders at
 once: one claim wins, the other skips. A crash after delivering and before recording leaves the
 message ``sending``; once ``SEND_TIMEOUT`` has passed, a later run records it ``failed`` with
-``NOT_CONFIRMED`` as the reason instead of sending it a second time.
+``NOT_CONFIRMED`` as the reason instead of sending it a second time. A message about an order
+that moved on meanwhile (confirmed before its reminder went out, cancelled, refunded ...) ends
+``failed`` with that reason, unsent.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from chalicelib import messaging
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.messages import NOT_CONFIRMED, Message, is_stuck
+from chalicelib.domain.messages import NOT_CONFIRMED, Message, is_stuck, obsolete_reason
 from chalicelib.observability import logger
 from chalicelib.persistence import messages as store
 
@@ -33,15 +35,22 @@ def envelope(message: Message) -> messaging.Envelope:
 
 def deliver_due(now: datetime) -> dict[str, Any]:
     """One pass over the due outbox entries; returns counts for the job's log."""
-    counts = {"sent": 0, "failed": 0, "not_confirmed": 0, "skipped": 0}
+    counts = {"sent": 0, "failed": 0, "not_confirmed": 0, "skipped": 0, "obsolete": 0}
     entries = store.due_entries(now)
     if not entries:
         return counts
-    found = store.read(entries)
+    found, order_statuses = store.read(entries)
     for entry in entries:
         message = found.get((entry.target_pk, entry.target_sk))
         if message is None or message.status in ("sent", "failed"):
             store.drop_due(entry)  # erased, or already recorded: nothing left to do
+            continue
+        obsolete = obsolete_reason(message.kind, order_statuses.get(message.order_id or ""))
+        if message.status == "queued" and obsolete:
+            claimed = store.claim(message, now)  # claimed so that no other sender sends it either
+            if claimed is not None:
+                _record(claimed, replace(claimed, status="failed", failure_reason=obsolete, updated_at=now))
+                counts["obsolete"] += 1
             continue
         if message.status == "sending":
             if is_stuck(message, now):

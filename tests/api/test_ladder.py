@@ -209,3 +209,19 @@ def test_the_jobs_reads_follow_the_due_orders_not_the_table(api, monkeypatch):
     # Query per shard (nothing queued here)
     assert operations == ["Query"] * 4 + ["BatchGetItem"] + ["Query"] * 4
     assert sum(n for _, n in reads) == 20 + 20  # due entries read, due orders read: not 5,000
+
+
+def test_a_reminder_queued_before_the_customer_confirmed_is_not_sent(api, monkeypatch):
+    order = place(api, account(api))
+    real = outbox.deliver_due
+    monkeypatch.setattr(outbox, "deliver_due", lambda now: {})
+    at(monkeypatch, 1)  # the SMS is queued; this run's outbox pass never happens
+    monkeypatch.setattr(outbox, "deliver_due", real)
+    assert event(api, order["id"], "confirmed").status == 200
+    assert at(monkeypatch, 2)["outbox"]["obsolete"] == 1
+    assert sent() == []
+    [message] = api.call("GET", f"/messages?order_id={order['id']}").json["items"]
+    assert (
+        message["status"] == "failed"
+        and message["failure_reason"] == "not sent: the order was confirmed before it went out"
+    )
