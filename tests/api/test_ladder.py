@@ -225,3 +225,15 @@ def test_a_reminder_queued_before_the_customer_confirmed_is_not_sent(api, monkey
         message["status"] == "failed"
         and message["failure_reason"] == "not sent: the order was confirmed before it went out"
     )
+
+
+def test_erasing_the_customer_takes_the_orders_and_the_ladder_lets_go(api, monkeypatch):
+    acc = account(api)
+    order = place(api, acc)
+    at(monkeypatch, 1)
+    assert api.call("DELETE", f"/accounts/{acc}").status == 204
+    assert api.call("GET", f"/orders/{order['id']}", **MANAGER).is_problem(404)
+    assert api.call("GET", f"/messages?order_id={order['id']}", **MANAGER).is_problem(404)
+    result = at(monkeypatch, 240)
+    assert (result["steps"], result["stale"]) == (0, 1)  # its due entry is dropped, nothing sent
+    assert [s[0] for s in sent()] == ["sms"]
