@@ -9,11 +9,24 @@ from typing import Any
 
 from chalice import Chalice, CORSConfig, Rate, Response
 
-from chalicelib.api import accounts, imports, leads, problems, reps, settings, system, timeline
+from chalicelib.api import (
+    accounts,
+    confirm,
+    imports,
+    leads,
+    messages,
+    orders,
+    problems,
+    reps,
+    settings,
+    system,
+    timeline,
+)
 from chalicelib.api.http import CSV_MEDIA_TYPES
 from chalicelib.ids import new_id
 from chalicelib.jobs import JOBS, Job
 from chalicelib.jobs import imports as import_jobs
+from chalicelib.jobs import orders as order_jobs  # noqa: F401  (registers the confirmation ladder)
 from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="tawasul")
@@ -26,7 +39,12 @@ app.api.binary_types.extend(t for t in CSV_MEDIA_TYPES if t not in app.api.binar
 app.api.cors = CORSConfig(
     allow_origin=os.environ.get("TAWASUL_CORS_ORIGIN", "*"),
     allow_headers=[
-        "Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Import-Mapping", "X-Correlation-Id",
+        "Authorization",
+        "Content-Type",
+        "Idempotency-Key",
+        "If-Match",
+        "X-Import-Mapping",
+        "X-Correlation-Id",
     ],  # fmt: skip
     expose_headers=["Location", "ETag", "Retry-After", "X-Correlation-Id"],
     max_age=600,
@@ -39,6 +57,9 @@ app.register_blueprint(leads.bp)
 app.register_blueprint(timeline.bp)
 app.register_blueprint(reps.bp)
 app.register_blueprint(imports.bp)
+app.register_blueprint(orders.bp)
+app.register_blueprint(messages.bp)
+app.register_blueprint(confirm.bp)
 
 
 # S3 upload events reach the import queue through SQS (infra/ wires bucket -> queue + DLQ);
@@ -79,7 +100,8 @@ def observe(event: Any, get_response: Any) -> Response:
     response = get_response(event)
     headers = response.headers or {}
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if response.status_code >= 400 and problems.PROBLEM_JSON not in content_type:
+    # (the confirmation page answers its errors as HTML pages for the customer's browser)
+    if response.status_code >= 400 and problems.PROBLEM_JSON not in content_type and "text/html" not in content_type:
         detail = response.body.get("Message") if isinstance(response.body, dict) else None
         response = problems.from_status(
             response.status_code,

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 LOCAL_STAGES = frozenset({"local", "test"})
 DEFAULT_JWT_SECRET = "local-dev-secret"
+DEFAULT_CONFIRM_SECRET = "local-confirm-secret"  # local and test stages only
+CONFIRM_SECRET_MAX_AGE = 300  # seconds a secret read from Secrets Manager is cached
 # Lambda takes at most 6 MiB (6,291,456 bytes) per synchronous invocation, and API Gateway hands
 # binary bodies (CSV) to it base64-encoded, 4/3 as large: 4.5 MB of CSV is 6,000,000 bytes, which
 # leaves room for the headers. A larger body would fail in API Gateway instead of getting our 413.
@@ -77,3 +79,25 @@ def now() -> datetime:
 
         return parse_rfc3339(settings.fixed_now)
     return datetime.now(UTC)
+
+
+def confirm_secret() -> bytes:
+    """The key that signs confirmation links: ``TAWASUL_CONFIRM_SECRET``, or the Secrets Manager
+    secret named by ``TAWASUL_CONFIRM_SECRET_ARN`` (read on first use, cached for a few minutes),
+    or on local/test stages a fixed development key. A cloud stage without one refuses (503)."""
+    env = os.environ
+    if env.get("TAWASUL_CONFIRM_SECRET"):
+        return env["TAWASUL_CONFIRM_SECRET"].encode()
+    arn = env.get("TAWASUL_CONFIRM_SECRET_ARN")
+    if arn:
+        from aws_lambda_powertools.utilities import parameters
+
+        value = parameters.get_secret(arn, max_age=CONFIRM_SECRET_MAX_AGE)
+        if isinstance(value, bytes):
+            return value
+        return str(value).encode()
+    if get_settings().is_local:
+        return DEFAULT_CONFIRM_SECRET.encode()
+    from chalicelib.domain.errors import Unavailable
+
+    raise Unavailable("Order confirmation is not configured on this stage (no TAWASUL_CONFIRM_SECRET).")

@@ -16,6 +16,8 @@ ENV_UPLOADS_BUCKET = "TAWASUL_UPLOADS_BUCKET"
 ENV_COGNITO_USER_POOL_ID = "TAWASUL_COGNITO_USER_POOL_ID"
 ENV_COGNITO_CLIENT_ID = "TAWASUL_COGNITO_CLIENT_ID"
 ENV_PUBLIC_BASE_URL = "TAWASUL_PUBLIC_BASE_URL"
+# The Secrets Manager secret that signs order-confirmation links (read lazily, cached).
+ENV_CONFIRM_SECRET_ARN = "TAWASUL_CONFIRM_SECRET_ARN"
 # Read by app.py at import (Chalice needs the queue name when the handler is declared), so it is
 # also set per stage in .chalice/config.json; a test keeps the two equal.
 ENV_IMPORT_QUEUE = "TAWASUL_IMPORT_QUEUE"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel
@@ -50,6 +51,7 @@ MAX_IDEMPOTENCY_KEY = 255
 
 JSON_BODY = "json"
 CSV_BODY = "csv"
+FORM_BODY = "form"  # an HTML form (application/x-www-form-urlencoded) or the same fields as JSON
 # What a CSV upload may be labelled (browsers send Excel's type for .csv on Windows). Every one is
 # registered as a binary type in app.py, so API Gateway hands the bytes over untouched
 # (Windows-1256, UTF-16); a body of any other type, or of none, would arrive re-encoded as text.
@@ -255,7 +257,19 @@ def _raw_body(request: Any) -> bytes:
     return raw or b""
 
 
+def _parse_form(raw: bytes) -> dict[str, str]:
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedRequest("The form could not be read.")
+    return dict(pairs)
+
+
 def _parse_body(body_spec: type[BaseModel] | str, raw: bytes, content_type: str) -> Any:
+    if body_spec == FORM_BODY and content_type == "application/x-www-form-urlencoded":
+        return _parse_form(raw)
+    if body_spec == FORM_BODY:
+        body_spec = JSON_BODY
     if body_spec == CSV_BODY:
         if content_type not in CSV_MEDIA_TYPES:
             label = content_type or "without a Content-Type"
@@ -289,6 +303,8 @@ def _stored(result: Any, default_status: int) -> dict[str, Any]:
 def _response(stored: dict[str, Any]) -> Response:
     body = stored["body"]
     headers = {"Content-Type": problems.JSON, **stored.get("headers", {})}
+    if isinstance(body, str) and headers["Content-Type"].startswith("text/"):
+        return Response(body=body, status_code=stored["status"], headers=headers)  # a page, as is
     if stored["status"] == 204:
         return Response(body="", status_code=204, headers={k: v for k, v in headers.items() if k != "Content-Type"})
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=stored["status"], headers=headers)

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from chalicelib.api.http import (
     CSV_BODY,
     CSV_MEDIA_TYPES,
+    FORM_BODY,
     IF_MATCH,
     JSON_BODY,
     LIST_PARAMS,
@@ -51,7 +52,8 @@ _ERROR_TEXT = {
     413: "Body too large",
     415: "Unsupported content type",
     422: "Valid JSON that breaks a rule",
-    503: "The store is throttled or failing for now: retry after Retry-After seconds",
+    410: "The confirmation link expired",
+    503: "The store is throttled or failing, or a secret is not available: retry after Retry-After seconds",
 }
 
 
@@ -142,6 +144,16 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
             "required": True,
             "description": "the CSV file (UTF-8 with or without BOM, UTF-16, Windows-1256/1252 ...)",
             "content": dict.fromkeys(CSV_MEDIA_TYPES, csv),
+        }
+    elif spec.body == FORM_BODY:
+        form = {
+            "type": "object",
+            "required": ["token", "action"],
+            "properties": {"token": {"type": "string"}, "action": {"type": "string", "enum": ["confirm", "cancel"]}},
+        }
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": form}, "application/json": {"schema": form}},
         }
     elif spec.body == JSON_BODY:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}

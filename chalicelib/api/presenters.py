@@ -33,6 +33,7 @@ def account_out(account: Account) -> AccountOut:
         custom_fields=account.custom_fields,
         source=account.source,
         referred_by_account_id=account.referred_by_account_id,
+        language=account.language,
     )
 
 

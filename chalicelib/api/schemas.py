@@ -49,6 +49,7 @@ class AccountOut(Resource):
     custom_fields: dict[str, str]
     source: str
     referred_by_account_id: str | None
+    language: str | None = None
 
 
 class AccountPage(Out):

@@ -18,6 +18,7 @@ from chalicelib.domain.validation import CustomFields, Omittable, RecordId
 JourneyStage = Literal["awareness", "research", "preference", "purchase", "advocacy"]
 AccountKind = Literal["person", "company"]
 RiskLevel = Literal["low", "medium", "high"]
+Language = Literal["ar", "en"]
 
 ShortText = Annotated[str, Field(max_length=200)]
 
@@ -64,6 +65,9 @@ class AccountFields(BaseModel):
     contact_opt_out: Omittable[bool] = None
     notes: Annotated[Omittable[str], Field(max_length=10_000)] = None
     custom_fields: Omittable[CustomFields] = None
+    language: Language | None = Field(
+        default=None, description="of the pages and messages the customer gets; the organisation's default if unset"
+    )
 
 
 class AccountCreate(AccountFields):
@@ -97,6 +101,7 @@ class Account:
     custom_fields: dict[str, str] = field(default_factory=dict)
     source: str = "api"
     referred_by_account_id: str | None = None
+    language: str | None = None  # None: the organisation's default_language
 
 
 def normalize_contacts(
@@ -149,6 +154,8 @@ def apply_changes(account: Account, changes: AccountFields, *, default_country: 
             default_country,
         )
         updated.emails, updated.phones = emails, phones
+    if "language" in sent:
+        updated.language = changes.language
     for simple in ("kind", "company", "title", "journey_stage", "contact_opt_out", "notes", "custom_fields"):
         if simple in sent:
             value = sent[simple]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -80,6 +80,10 @@ class OrgSettings(Strict):
     follow_up: FollowUp = FollowUp()
     refund_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
     message_templates: dict[str, Annotated[str, Field(max_length=2000)]] = {}
+    default_language: Literal["ar", "en"] = "ar"  # of customer-facing pages and messages
+    support_email: Annotated[str | None, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = Field(
+        default=None, description="reply-to of automated e-mails (the confirmation ladder's e-mail step)"
+    )
 
     @field_validator("default_country")
     @classmethod
@@ -146,6 +150,12 @@ class SettingsChanges(Strict):
         default=None,
         description="replaces all templates; keys: order_confirmation, checkin, review_request, coupon, "
         "bonus_material, referral_request",
+    )
+    default_language: Omittable[Literal["ar", "en"]] = Field(
+        default=None, description="of customer-facing pages and messages when the account names none"
+    )
+    support_email: Annotated[str | None, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = Field(
+        default=None, description="reply-to of automated e-mails; null removes it"
     )
 
     def as_changes(self) -> dict[str, Any]:

@@ -51,6 +51,7 @@ def _to_item(account: Account) -> AccountItem:
         custom_fields=account.custom_fields or None,
         source=account.source,
         referred_by_account_id=account.referred_by_account_id,
+        language=account.language,
         created_at=account.created_at,
         updated_at=account.updated_at,
     )
@@ -82,6 +83,7 @@ def to_domain(item: AccountItem) -> Account:
         custom_fields=db.plain(item.custom_fields),
         source=item.source,
         referred_by_account_id=item.referred_by_account_id,
+        language=item.language,
     )
 
 

@@ -5,6 +5,7 @@ The organisation id leads every partition key, so no query can cross tenants.
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 
 PROFILE = "#PROFILE"  # the entity's own item inside its partition
@@ -246,3 +247,86 @@ def parse_upload_object(key: str) -> tuple[str, str] | None:
     if len(parts) != 2 or not all(parts):
         return None
     return parts[0], parts[1]
+
+
+# -- orders, match keys, the ladder and the outbox (see docs/data-model.md) -------------------
+
+ORDER = "ORDER"
+ORDER_EVENT_PREFIX = "EV#"
+MESSAGE_PREFIX = "MSG#"
+MATCH_HISTORY = "#HISTORY"
+ORDER_LINK_PREFIX = f"#LINK#{ORDER}#"
+LADDER_SHARDS = 4
+OUTBOX_SHARDS = 4
+CALL_QUEUE_PREFIX = "CALL#"
+
+
+def order(org_id: str, order_id: str) -> str:
+    return entity(org_id, ORDER, order_id)
+
+
+def orders_list(org_id: str) -> str:
+    """GSI1 partition: every order of the organisation, newest first."""
+    return f"ORG#{org_id}#ORDERS"
+
+
+def owner_orders(org_id: str, owner_id: str) -> str:
+    """GSI2 partition: the orders one rep owns."""
+    return f"ORG#{org_id}#OWNER#{owner_id}#ORDERS"
+
+
+def orders_by_status(org_id: str, status: str) -> str:
+    """GSI3 partition: the orders in one status (pending ones needing a call sort under ``CALL#``)."""
+    return f"ORG#{org_id}#ORDERS#{status}"
+
+
+def order_event(at: datetime, seq: int) -> str:
+    return f"{ORDER_EVENT_PREFIX}{moment(at)}#{seq:08d}"
+
+
+def order_match(org_id: str, key_type: str, value: str) -> str:
+    """Partition of one match key (normalised phone, e-mail or address hash) of earlier orders."""
+    return f"ORG#{org_id}#OMATCH#{key_type.upper()}#{value}"
+
+
+def shard_of(entity_id: str, shards: int) -> int:
+    """A stable shard for an id (not Python's salted hash())."""
+    return zlib.crc32(entity_id.encode()) % shards
+
+
+def ladder_due(shard: int) -> str:
+    """Partition of confirmation-ladder steps due, across organisations (read only by the job)."""
+    return f"DUE#LADDER#{shard}"
+
+
+def outbox_due(shard: int) -> str:
+    """Partition of outbox messages waiting to be sent or confirmed sent (read only by the job)."""
+    return f"DUE#OUTBOX#{shard}"
+
+
+def due_entry(due_at: datetime, org_id: str, entity_id: str) -> str:
+    return f"{moment(due_at)}#{org_id}#{entity_id}"
+
+
+def message(created_at: datetime, message_id: str) -> str:
+    """Sort key of an outbox message in its account's partition."""
+    return f"{MESSAGE_PREFIX}{moment(created_at)}#{message_id}"
+
+
+def messages_by_status(org_id: str) -> str:
+    """GSI1 partition of the organisation's messages; the sort key starts with the status."""
+    return f"ORG#{org_id}#MESSAGES"
+
+
+def messages_by_kind(org_id: str, kind: str) -> str:
+    """GSI3 partition: one kind of message; the sort key starts with the status."""
+    return f"ORG#{org_id}#MESSAGES#KIND#{kind}"
+
+
+def order_messages(org_id: str, order_id: str) -> str:
+    """GSI2 partition: the messages sent about one order."""
+    return f"ORG#{org_id}#ORDER#{order_id}#MESSAGES"
+
+
+def status_sortable(status: str, created_at: datetime, entity_id: str) -> str:
+    return f"{status}#{sortable(created_at, entity_id)}"

@@ -92,6 +92,7 @@ class AccountItem(Item, discriminator="account"):
     custom_fields = MapAttribute(null=True)  # type: ignore[var-annotated]
     source = UnicodeAttribute(default="api")
     referred_by_account_id = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -279,5 +280,96 @@ class ImportItem(Item, discriminator="import"):
     started_at = UTCDateTimeAttribute(null=True)
     finished_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class OrderItem(Item, discriminator="order"):
+    id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    lead_id = UnicodeAttribute(null=True)
+    items = ListAttribute(of=MapAttribute)  # type: ignore[var-annotated]
+    currency = UnicodeAttribute()
+    total = UnicodeAttribute()
+    payment = UnicodeAttribute()
+    status = UnicodeAttribute()
+    delivery_address = MapAttribute(null=True)  # type: ignore[var-annotated]
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    needs_call = BooleanAttribute(default=False)
+    risk = MapAttribute(null=True)  # type: ignore[var-annotated]
+    language = UnicodeAttribute(default="ar")
+    ladder = MapAttribute(null=True)  # type: ignore[var-annotated]
+    ladder_step = NumberAttribute(default=0)
+    ladder_due_at = UTCDateTimeAttribute(null=True)
+    support_email = UnicodeAttribute(null=True)
+    confirmed_by = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)
+    delivered = BooleanAttribute(default=False)
+    paid = BooleanAttribute(default=False)
+    match_keys = ListAttribute(of=UnicodeAttribute, null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class OrderEventItem(Item, discriminator="order_event"):
+    """One entry of an order's history (``sk = EV#<at>#<seq>``); written once."""
+
+    order_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    from_status = UnicodeAttribute()
+    to_status = UnicodeAttribute()
+    by = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    note = UnicodeAttribute(null=True)
+
+
+class MatchKeyItem(Item, discriminator="order_match"):
+    """A normalised phone, e-mail or address and the compact history of the orders that used it:
+    ``orders`` maps order id -> {"account_id", "at", "outcome", "outcome_at", "delivered", "paid"}."""
+
+    key_type = UnicodeAttribute()
+    orders = MapAttribute(null=True)  # type: ignore[var-annotated]
+
+
+class DueItem(Item, discriminator="due"):
+    """Work due at a moment (``sk = <moment>#<org>#<id>``) in a sharded ``DUE#…`` partition: a
+    confirmation-ladder step, or an outbox message to send / to confirm sent. Read only by jobs."""
+
+    org_id = UnicodeAttribute()
+    target_pk = UnicodeAttribute()
+    target_sk = UnicodeAttribute()
+    step = NumberAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)  # an outbox entry's order, read with the message
+
+
+class MessageItem(Item, discriminator="message"):
+    """An outbox message in its account's partition (``sk = MSG#<created>#<id>``)."""
+
+    id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    message_kind = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    template = UnicodeAttribute()
+    placeholders = MapAttribute(null=True)  # type: ignore[var-annotated]
+    to = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)
+    reply_to = UnicodeAttribute(null=True)
+    body = UnicodeAttribute()
+    status = UnicodeAttribute()
+    failure_reason = UnicodeAttribute(null=True)
+    provider_id = UnicodeAttribute(null=True)
+    claimed_at = UTCDateTimeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    timeline_sk = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from chalicelib import resources
@@ -77,6 +79,24 @@ def import_queue_job_functions() -> frozenset[str]:
     return frozenset(to_cfn_resource_name(job.name) for job in jobs.JOBS.values() if job.sends_to_import_queue)
 
 
+def message_sending_job_functions() -> frozenset[str]:
+    """Logical ids of the scheduled functions that deliver the outbox
+    (``register(..., sends_messages=True)`` in chalicelib/jobs), read from the loaded app."""
+    jobs = sys.modules.get("chalicelib.jobs")
+    if jobs is None:
+        return frozenset()
+    from chalice.utils import to_cfn_resource_name
+
+    return frozenset(
+        to_cfn_resource_name(job.name) for job in jobs.JOBS.values() if getattr(job, "sends_messages", False)
+    )
+
+
+# What delivering the outbox needs: SES v2 e-mail, SNS SMS (a direct publish to a phone number
+# has no topic ARN, hence "*"), WhatsApp through AWS End User Messaging Social.
+MESSAGE_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail", "sns:Publish", "social-messaging:SendWhatsAppMessage")
+
+
 class TawasulStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -129,9 +149,24 @@ class TawasulStack(Stack):
         )
         api.require_user_pool(user_pool_arn=users.user_pool.user_pool_arn, public_routes=public_routes())
 
+        # The key that signs order-confirmation links: generated here, read by the functions at
+        # run time (TAWASUL_CONFIRM_SECRET_ARN, cached), never written into the template.
+        confirm_secret = secretsmanager.Secret(
+            self,
+            "ConfirmSecret",
+            description=f"Tawasul {stage}: HMAC key of order-confirmation links",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
+            removal_policy=cdk.RemovalPolicy.RETAIN if settings.protect else cdk.RemovalPolicy.DESTROY,
+        )
         import_queue_jobs = import_queue_job_functions()
+        sending_jobs = message_sending_job_functions()
         for function in api.functions:
             self._grant(function, database=database, uploads=uploads, import_queue_jobs=import_queue_jobs)
+            if function.kind == "api" or function.logical_id in sending_jobs:
+                confirm_secret.grant_read(function.role)
+                api.set_environment(function, resources.ENV_CONFIRM_SECRET_ARN, confirm_secret.secret_arn)
+            if function.logical_id in sending_jobs:
+                function.role.add_to_policy(iam.PolicyStatement(actions=list(MESSAGE_SEND_ACTIONS), resources=["*"]))
             if not settings.public_base_url and api.has_rest_api and function.kind != "api":
                 # Links in scheduled messages point at the API; the API handler itself cannot
                 # reference the API it belongs to (a cycle), and reads it from each request.

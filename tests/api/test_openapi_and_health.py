@@ -12,7 +12,7 @@ def test_openapi_document_is_valid_and_covers_every_route(api):
         for method in methods:
             operation = doc["paths"][path][method.lower()]
             assert operation["responses"], (method, path)
-            if path not in ("/health", "/openapi.json"):
+            if path not in ("/health", "/openapi.json", "/orders/{order_id}/confirm"):  # the public ones
                 assert "401" in operation["responses"], (method, path)
 
 

@@ -1,0 +1,83 @@
+"""The outbox's sender: hand due messages to ``messaging.deliver`` exactly once.
+
+For each due message: claim it (queued -> sending, one conditional write), deliver, record
+``sent`` with the provider's id (or ``failed`` with ``SendFailed``'s reason). Two senders at
+once: one claim wins, the other skips. A crash after delivering and before recording leaves the
+message ``sending``; once ``SEND_TIMEOUT`` has passed, a later run records it ``failed`` with
+``NOT_CONFIRMED`` as the reason instead of sending it a second time. A message about an order
+that moved on meanwhile (confirmed before its reminder went out, cancelled, refunded ...) ends
+``failed`` with that reason, unsent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib import messaging
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.messages import NOT_CONFIRMED, Message, is_stuck, obsolete_reason
+from chalicelib.observability import logger
+from chalicelib.persistence import messages as store
+
+
+def envelope(message: Message) -> messaging.Envelope:
+    return messaging.Envelope(
+        channel=message.channel,  # type: ignore[arg-type]
+        to=message.to,
+        body=message.body,
+        subject=message.subject,
+        reply_to=message.reply_to,
+        message_id=message.id,
+    )
+
+
+def deliver_due(now: datetime) -> dict[str, Any]:
+    """One pass over the due outbox entries; returns counts for the job's log."""
+    counts = {"sent": 0, "failed": 0, "not_confirmed": 0, "skipped": 0, "obsolete": 0}
+    entries = store.due_entries(now)
+    if not entries:
+        return counts
+    found, order_statuses = store.read(entries)
+    for entry in entries:
+        message = found.get((entry.target_pk, entry.target_sk))
+        if message is None or message.status in ("sent", "failed"):
+            store.drop_due(entry)  # erased, or already recorded: nothing left to do
+            continue
+        obsolete = obsolete_reason(message.kind, order_statuses.get(message.order_id or ""))
+        if message.status == "queued" and obsolete:
+            claimed = store.claim(message, now)  # claimed so that no other sender sends it either
+            if claimed is not None:
+                _record(claimed, replace(claimed, status="failed", failure_reason=obsolete, updated_at=now))
+                counts["obsolete"] += 1
+            continue
+        if message.status == "sending":
+            if is_stuck(message, now):
+                _record(message, replace(message, status="failed", failure_reason=NOT_CONFIRMED, updated_at=now))
+                counts["not_confirmed"] += 1
+            else:
+                counts["skipped"] += 1  # another sender holds it right now
+            continue
+        counts[send(message, now)] += 1
+    return counts
+
+
+def send(message: Message, now: datetime) -> str:
+    claimed = store.claim(message, now)
+    if claimed is None:
+        return "skipped"
+    try:
+        provider_id = messaging.deliver(envelope(claimed))
+    except messaging.SendFailed as failure:
+        _record(claimed, replace(claimed, status="failed", failure_reason=failure.reason, updated_at=now))
+        return "failed"
+    _record(claimed, replace(claimed, status="sent", provider_id=provider_id, sent_at=now, updated_at=now))
+    return "sent"
+
+
+def _record(claimed: Message, after: Message) -> None:
+    try:
+        store.finish(claimed, after)
+    except Conflict:
+        logger.warning("message recorded by another sender", extra={"message_id": claimed.id})

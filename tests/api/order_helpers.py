@@ -1,0 +1,61 @@
+"""Small builders shared by the order API tests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import botocore.client
+
+from tests.api.conftest import Api
+
+ADDRESS = {"line1": "شارع التحلية، عمارة ١٢", "city": "جدة", "country": "SA"}
+
+
+def order_body(account_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "account_id": account_id,
+        "items": [
+            {"sku": "TEA-1", "name": "شاي أخضر", "quantity": 2, "unit_price": {"amount": "19.50", "currency": "SAR"}},
+            {"sku": "CUP-1", "name": "كوب", "quantity": 1, "unit_price": {"amount": "5", "currency": "SAR"}},
+        ],
+        "payment": "cod",
+        "delivery_address": ADDRESS,
+        "phone": "0559998877",
+        "email": "Buyer@Example.com",
+    }
+    body.update(overrides)
+    return body
+
+
+def place(api: Api, account_id: str, **kw: Any) -> dict[str, Any]:
+    r = api.call("POST", "/orders", order_body(account_id, **kw.pop("body", {})), **kw)
+    assert r.status == 201, r.raw
+    return dict(r.json)
+
+
+def event(api: Api, order_id: str, kind: str, **kw: Any) -> Any:
+    return api.call("POST", f"/orders/{order_id}/events", {"type": kind}, **kw)
+
+
+@contextmanager
+def atomic_requests() -> Iterator[None]:
+    """Make each DynamoDB request atomic, as DynamoDB is and moto (in-process) is not: moto checks
+    a condition and writes without a lock, so two threads could both pass one condition. Threads
+    still interleave between requests, which is what the concurrency tests exercise."""
+    lock = threading.Lock()
+    original = botocore.client.BaseClient._make_api_call
+
+    def atomic(self: Any, operation: str, params: Any) -> Any:
+        if self.meta.service_model.service_name != "dynamodb":
+            return original(self, operation, params)
+        with lock:
+            return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = atomic  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
