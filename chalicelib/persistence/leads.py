@@ -7,6 +7,7 @@ was read, so two concurrent moves cannot both win), the history entry and the ti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -147,7 +148,17 @@ def history_to_domain(item: StageMoveItem) -> StageMove:
     )
 
 
-def _move_entry(lead: Lead, move: StageMove) -> TimelineItem:
+def history_records(lead: Lead, history: list[StageMove], entry_id: Callable[[int], str]) -> list[Item]:
+    """A new lead's whole stage history (seq 1, 2, ...) and a timeline entry per move: the items
+    ``add_new_lead`` writes for the API's first entry, for every entry of an imported deal's path.
+    ``entry_id(seq)`` names the timeline entries, so a replayed import rewrites the same items."""
+    items: list[Item] = []
+    for seq, entry in enumerate(history, start=1):
+        items += [history_item(lead, entry, seq), _move_entry(lead, entry, entry_id(seq))]
+    return items
+
+
+def _move_entry(lead: Lead, move: StageMove, entry_id: str | None = None) -> TimelineItem:
     kind = "lost" if move.status == "lost" else ("lead_created" if move.from_stage is None else "stage_move")
     return timeline_entry(
         lead.org_id,
@@ -165,6 +176,7 @@ def _move_entry(lead: Lead, move: StageMove) -> TimelineItem:
             "objection_id": lead.lost_after_objection_id if move.status == "lost" else None,
         },
         lead_id=lead.id,
+        entry_id=entry_id,
     )
 
 
