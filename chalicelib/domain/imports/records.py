@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import phonenumbers
 from pydantic import ValidationError
@@ -132,28 +133,16 @@ _STAGES: dict[str, tuple[Stage, Status]] = {
 }
 
 _CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "ر.س": "SAR", "﷼": "SAR", "د.إ": "AED", "ج.م": "EGP"}
-_COUNTRY_CURRENCY = {
-    "SA": "SAR",
-    "AE": "AED",
-    "EG": "EGP",
-    "KW": "KWD",
-    "QA": "QAR",
-    "BH": "BHD",
-    "OM": "OMR",
-    "JO": "JOD",
-    "MA": "MAD",
-    "DZ": "DZD",
-    "TN": "TND",
-    "IQ": "IQD",
-    "LB": "LBP",
-    "US": "USD",
-    "GB": "GBP",
-    "TR": "TRY",
-}
 
 
+@lru_cache(maxsize=512)
 def currency_for(country: str) -> str:
-    return _COUNTRY_CURRENCY.get(country.upper(), "USD")
+    """The currency in use in an ISO 3166 country (CLDR's territory data, through babel), USD
+    where the country is unknown. Imported lazily: only an import of amounts needs babel's data."""
+    from babel.numbers import get_territory_currencies
+
+    found = get_territory_currencies(country.strip().upper(), tender=True)  # [] for an unknown code
+    return str(found[0]) if found else "USD"
 
 
 def map_stage(raw: str) -> tuple[Stage, Status]:
@@ -199,6 +188,9 @@ class LeadDraft:
     source_stage: str
     external_id: str
     custom_fields: dict[str, str] = field(default_factory=dict)  # a deal's extra columns
+    created_at: datetime | None = None  # when the file says the deal was created, engaged, closed
+    engaged_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass
