@@ -37,6 +37,7 @@ from chalicelib.domain.imports import plan
 from chalicelib.domain.imports.columns import ColumnMap, map_columns
 from chalicelib.domain.imports.job import ImportJob, ImportOptions
 from chalicelib.domain.imports.reading import SAMPLE_BYTES, CsvFormat, Record, detect_format, head_sample, read_records
+from chalicelib.domain.imports.values import plan_columns
 from chalicelib.domain.principal import Principal
 from chalicelib.ids import new_id
 from chalicelib.observability import log_keys, logger
@@ -252,28 +253,45 @@ def _inline_source(body: bytes) -> Callable[[int], Iterable[bytes]]:
     return source
 
 
+SAMPLE_ROWS = 200  # rows after the header that decide per column how the file writes values
+
+
 def _read_header(job: ImportJob, sample: bytes, *, complete: bool, source: Callable[[int], Iterable[bytes]]) -> None:
     fmt = detect_format(head_sample(sample, complete=complete), encoding=job.encoding or None)
     row = 1
+    first_rows: list[list[str]] = []
     for record in read_records(source(0), fmt):
+        if not job.header:
+            if record.fields is not None and not record.blank:
+                job.header = [h.strip() for h in record.fields]
+                job.resume_offset, job.next_row = record.end_offset, row + 1
+            row += 1
+            continue
         if record.fields is not None and not record.blank:
-            job.header = [h.strip() for h in record.fields]
-            job.resume_offset, job.next_row = record.end_offset, row + 1
+            first_rows.append(record.fields)
+        if len(first_rows) >= SAMPLE_ROWS or record.end_offset >= SAMPLE_BYTES:
             break
-        row += 1
-    else:
+    if not job.header:
         raise MalformedRequest("The CSV file has no header row.")
-    columns = map_columns(job.header, job.import_type, job.mapping)
-    job.csv_format = fmt.as_dict()
-    job.columns = columns.as_list()
-    if columns.custom_headers:
+    decided = plan_columns(job.header, job.import_type, job.mapping, first_rows)
+    job.mapping = decided.mapping
+    job.csv_format = {**fmt.as_dict(), "column_hints": {str(i): h for i, h in decided.columns.hints.items()}}
+    job.columns = decided.columns.as_list()
+    for note in decided.notes:
+        job.warnings.append({"row": 1, "field": "header", "message": note[:300]})
+    if decided.columns.custom_headers:
         job.warnings.append(
             {
                 "row": 1,
                 "field": "header",
-                "message": "kept as custom fields: " + ", ".join(columns.custom_headers)[:250],
+                "message": "kept as custom fields: " + ", ".join(decided.columns.custom_headers)[:250],
             }
         )
+
+
+def _columns(job: ImportJob) -> ColumnMap:
+    hints = job.csv_format.get("column_hints") or {}
+    return map_columns(job.header, job.import_type, job.mapping).with_hints({int(k): str(v) for k, v in hints.items()})
 
 
 @dataclass
@@ -288,7 +306,7 @@ def _run(job: ImportJob, source: Callable[[int], Iterable[bytes]], deadline: Dea
     fmt = CsvFormat.from_dict(job.csv_format)
     ctx = _Context(
         principal=Principal(job.owner_id, job.org_id, job.owner_role),  # type: ignore[arg-type]
-        columns=map_columns(job.header, job.import_type, job.mapping),
+        columns=_columns(job),
         default_country=org_store.get_settings(job.org_id).settings.default_country,
     )
     batch: list[tuple[int, Record]] = []
