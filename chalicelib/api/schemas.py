@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.accounts import AccountKind, JourneyStage, Risk
 from chalicelib.domain.settings import OrgSettings

@@ -27,7 +27,9 @@ def test_an_imported_deal_has_its_history_and_lead_created_entry_like_one_made_t
         ("approach", "closing", "open"),
         ("closing", "follow_up", "won"),
     ]
-    kinds = [e["kind"] for e in api.call("GET", f"/accounts/{won['account_id']}/timeline", role="manager").json["items"]]
+    kinds = [
+        e["kind"] for e in api.call("GET", f"/accounts/{won['account_id']}/timeline", role="manager").json["items"]
+    ]
     assert sorted(kinds) == ["lead_created", "stage_move", "stage_move", "stage_move"]
     again = post_csv(api, csv, "type=leads").json
     assert again["created"] == 0

@@ -189,12 +189,19 @@ def test_an_engaged_deal_lost_is_lost_from_approach_when_it_closed():
         ("prospecting", "approach", "open", at(3)),
         ("approach", "approach", "lost", at(5)),
     ]
-    assert (lead.stage, lead.status, lead.lost_reason, lead.closed_at) == ("approach", "lost", "imported as Lost", at(5))
+    assert (lead.stage, lead.status, lead.lost_reason, lead.closed_at) == (
+        "approach",
+        "lost",
+        "imported as Lost",
+        at(5),
+    )
 
 
 def test_an_open_deal_further_on_enters_its_stage_when_engaged_and_dates_never_run_backwards():
     lead, history = imported(draft("objections", created_at=at(4), engaged_at=at(2)))
-    assert [m.at for m in history] == [at(4), at(4), at(4)]
+    assert [m.at for m in history] == [at(2), at(2), at(2)]  # engaged before it was entered: began then
     assert [m.to_stage for m in history] == ["prospecting", "approach", "objections"]
     won, won_history = imported(draft("follow_up", "won", created_at=at(4)))
     assert won_history[-1].at == NOW and won.closed_at == NOW  # closed: unknown -> the import
+    late, late_history = imported(draft("follow_up", "won", created_at=at(9), closed_at=at(5)))
+    assert (late.created_at, late.closed_at) == (at(5), at(5)) and late_history[0].at == at(5)

@@ -34,7 +34,12 @@ def row_of(header: str, line: str, import_type: str = "accounts", rows: list[str
     names = header.split(",")
     decided = plan_columns(names, import_type, {}, [r.split(",") for r in (rows or [line])])  # type: ignore[arg-type]
     return build_row(
-        2, line.split(","), decided.columns, import_type=import_type, default_country=country, now=NOW  # type: ignore[arg-type]
+        2,
+        line.split(","),
+        decided.columns,
+        import_type=import_type,
+        default_country=country,
+        now=NOW,  # type: ignore[arg-type]
     )
 
 

@@ -6,8 +6,9 @@ created, engaged and closed. The history written for it walks the same rules as 
 the API (``pipeline.move`` / ``pipeline.mark_lost``): created in ``prospecting``; in ``approach``
 when it was engaged; won deals pass ``closing`` and enter ``follow_up`` when they closed; lost deals
 are lost from the last step the file shows they reached (``approach`` once engaged) when they
-closed. Missing dates fall back to the nearest known earlier one, and to the import time, so the
-history never runs backwards. Reports then measure the real cycle, not the day of the import.
+closed. The deal began at the earliest date the row gives; a missing engaged date is that one, a
+missing close date the import's, and the history never runs backwards. Reports then measure the
+real cycle, not the day of the import.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ def imported_lead(
 ) -> tuple[Lead, list[StageMove]]:
     """The lead and its whole stage history, oldest first."""
     known = [t for t in (draft.created_at, draft.engaged_at, draft.closed_at) if t is not None]
-    created = draft.created_at or (min(known) if known else now)
+    created = min(known) if known else now  # a record entered after its deal closed began no later
+    closed = (draft.closed_at or max(now, created)) if draft.status != "open" else None
     engaged = max(draft.engaged_at or created, created)
-    closed = max(draft.closed_at or now, engaged) if draft.status != "open" else None
+    if closed is not None:
+        engaged = min(engaged, closed)
     data = LeadCreate.model_validate(
         {"account_id": account_id, "title": draft.title, "value": draft.value, "source": "import"}
     )
