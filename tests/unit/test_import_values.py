@@ -200,3 +200,13 @@ def test_a_file_with_nothing_that_names_or_identifies_a_customer_is_refused_with
     assert error.field == "mapping" and "column1" in error.message and '"name"' in error.message
     with pytest.raises(ValidationFailed):  # an id-like column that repeats or is empty identifies nothing
         plan_columns(["code", "x"], "accounts", {}, [["a", "1"], ["a", "2"]])
+
+
+def test_ambiguous_slashed_dates_follow_the_organisations_country():
+    header = "Deal Name,Company,Created Date"
+    us = row_of(header, "A,Acme,03/04/2024", "leads", country="US")
+    sa = row_of(header, "A,Acme,03/04/2024", "leads", country="SA")
+    assert isinstance(us, ImportRow) and us.lead is not None and us.lead.created_at == datetime(2024, 3, 4, tzinfo=UTC)
+    assert isinstance(sa, ImportRow) and sa.lead is not None and sa.lead.created_at == datetime(2024, 4, 3, tzinfo=UTC)
+    told = row_of(header, "A,Acme,03/04/2024", "leads", rows=["A,Acme,03/04/2024", "B,Acme,25/04/2024"], country="US")
+    assert isinstance(told, ImportRow) and told.lead is not None and told.lead.created_at.month == 4

@@ -33,6 +33,8 @@ MAX_CONTACTS = 10
 EMAIL_OPT_OUT_TAG = "do-not-email"
 CALL_OPT_OUT_TAG = "do-not-call"
 DAY_FIRST = {"day_first": True, "month_first": False}
+# Where a column's slashed dates never tell (03/04/2024 only), the organisation's country decides.
+MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "BZ", "FM", "PW", "MH", "GU", "PR", "AS", "VI", "MP"})
 
 _TRUE = frozenset({"1", "true", "yes", "y", "x", "t", "on", "نعم"})
 _SPLIT_EMAILS = re.compile(r"[;,\s]+")
@@ -403,7 +405,8 @@ def _lead(
         if single.get(name):
             hint = hints.get(name, "")
             try:
-                dates[name] = parse_date(single[name], day_first_=DAY_FIRST.get(hint))
+                order = DAY_FIRST.get(hint, default_country.upper() not in MONTH_FIRST_COUNTRIES)
+                dates[name] = parse_date(single[name], day_first_=order)
             except ValueError as error:
                 warnings.append(FieldError(headers[name], f"{error}; left out"))
     if not source_stage and "closed_at" in dates and "won" in header_key(headers["closed_at"]):
