@@ -95,7 +95,7 @@ def observe(event: Any, get_response: Any) -> Response:
         or (event.context or {}).get("requestId")
         or new_id()
     )[:128]  # a client-chosen id goes into every log line: bounded
-    logger.append_keys(correlation_id=correlation_id)
+    logger.thread_safe_append_keys(correlation_id=correlation_id)  # this thread only (see log_keys)
     tracer()
     response = get_response(event)
     headers = response.headers or {}
@@ -124,5 +124,5 @@ def observe(event: Any, get_response: Any) -> Response:
     if response.status_code >= 500:
         metrics.add_metric(name="ServerErrors", unit="Count", value=1)
     metrics.flush_metrics()
-    logger.remove_keys(["correlation_id"])
+    logger.thread_safe_remove_keys(["correlation_id"])
     return response

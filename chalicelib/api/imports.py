@@ -8,6 +8,11 @@ from chalicelib.api.http import CSV_BODY, Call, QueryParam, Result, endpoint
 from chalicelib.api.presenters import import_out
 from chalicelib.api.schemas import ImportOut, ImportUploadOut
 from chalicelib.config import get_settings
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.imports.columns import IMPORT_TYPES, parse_mapping
+from chalicelib.domain.imports.job import ImportOptions
+from chalicelib.domain.imports.reading import encoding_name
+from chalicelib.domain.jsontext import parse_json
 from chalicelib.services import imports
 
 bp = Blueprint(__name__)
@@ -36,9 +41,33 @@ OPTIONS = (
 )
 
 
-def _options(call: Call) -> imports.ImportOptions:
+def _options(call: Call) -> ImportOptions:
     mapping = call.query.get("mapping") or call.headers.get("x-import-mapping")
-    return imports.options(call.query.get("type"), mapping, call.query.get("dry_run"), call.query.get("encoding"))
+    return options(call.query.get("type"), mapping, call.query.get("dry_run"), call.query.get("encoding"))
+
+
+def options(
+    import_type: str | None, mapping: str | None, dry_run: str | None, encoding: str | None = None
+) -> ImportOptions:
+    """The query options of POST /imports and /imports/uploads, validated (422)."""
+    if import_type not in IMPORT_TYPES:
+        raise ValidationFailed.single("type", f"must be one of {', '.join(IMPORT_TYPES)}")
+    codec = ""
+    if encoding:
+        try:
+            codec = encoding_name(encoding)
+        except ValueError as error:
+            raise ValidationFailed.single("encoding", str(error))
+    parsed: dict[str, str] = {}
+    if mapping:
+        try:
+            parsed = parse_mapping(parse_json(mapping))
+        except ValueError:
+            raise ValidationFailed.single("mapping", 'must be JSON, e.g. {"Mobile No": "phone"}')
+    flag = (dry_run or "false").strip().lower()
+    if flag not in ("true", "false", "1", "0", ""):
+        raise ValidationFailed.single("dry_run", "must be true or false")
+    return ImportOptions(import_type, parsed, flag in ("true", "1"), codec)  # type: ignore[arg-type]
 
 
 @endpoint(

@@ -67,6 +67,7 @@ def import_out(job: ImportJob) -> ImportOut:
         errors_truncated=job.counters.get("rejected", 0) > len(job.errors),
         warnings=[ImportIssue.model_validate(w) for w in job.warnings],
         columns=[ImportColumn.model_validate(c) for c in job.columns],
+        mapping={str(c["column"]): str(c["field"]) for c in job.columns if c.get("column")},
         size_bytes=job.size_bytes,
         processed_bytes=job.resume_offset,
         failure=job.failure or None,

@@ -104,6 +104,9 @@ class ImportIssue(Out):
 class ImportColumn(Out):
     column: str
     field: str
+    hint: str | None = Field(
+        default=None, description='how the file writes it, decided from its first rows: "," or "." (decimal), day_first'
+    )
 
 
 class ImportOut(Out):
@@ -127,6 +130,9 @@ class ImportOut(Out):
     errors_truncated: bool
     warnings: list[ImportIssue]
     columns: list[ImportColumn]
+    mapping: dict[str, str] = Field(
+        description="the mapping used, one entry per column: send it back as ?mapping= to import the file the same way"
+    )
     size_bytes: int | None
     processed_bytes: int
     failure: str | None

@@ -2,16 +2,54 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
 from chalicelib.jobs import register
+from chalicelib.observability import logger
+from chalicelib.persistence import keys
 from chalicelib.services import imports
 
 
+def imports_in_message(body: str) -> list[tuple[str, str]]:
+    """The (organisation, import id) pairs one message of the import queue asks to work on: an S3
+    ObjectCreated event for an upload, or a continuation the worker sent itself. Anything else
+    (another prefix, S3's test event, junk) is logged and skipped."""
+    try:
+        message = json.loads(body)
+    except json.JSONDecodeError:
+        logger.warning("import queue: not JSON", extra={"body": body[:200]})
+        return []
+    if not isinstance(message, dict):
+        return []
+    targets: list[tuple[str, str]] = []
+    if isinstance(message.get("tawasul_import"), dict):
+        ref = message["tawasul_import"]
+        targets.append((str(ref.get("org")), str(ref.get("id"))))
+    records = message.get("Records")
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, dict) or not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = record.get("s3")
+        obj = s3.get("object") if isinstance(s3, dict) else None
+        key = unquote_plus(str(obj.get("key", ""))) if isinstance(obj, dict) else ""
+        parsed = keys.parse_upload_object(key)
+        if parsed is None:
+            logger.warning("import queue: object outside the uploads prefix", extra={"key": key})
+            continue
+        targets.append(parsed)
+    return targets
+
+
 def handle_message(body: str, remaining_ms: Callable[[], int] | None = None) -> list[str]:
-    """One message of the import queue (S3 ObjectCreated event or continuation)."""
-    return imports.handle_queue_message(body, remaining_ms)
+    """One message of the import queue; returns the import ids it worked on."""
+    done = []
+    for org_id, import_id in imports_in_message(body):
+        imports.continue_import(org_id, import_id, remaining_ms)
+        done.append(import_id)
+    return done
 
 
 @register("resume_stalled_imports", rate_minutes=5, sends_to_import_queue=True)

@@ -9,14 +9,15 @@ key is deterministic, so a replayed chunk overwrites what it wrote before instea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.imports.job import ImportJob
-from chalicelib.domain.pipeline import Lead
+from chalicelib.domain.imports.plan import Existing, NewLead
 from chalicelib.persistence import accounts as account_store
 from chalicelib.persistence import db, keys
 from chalicelib.persistence import leads as lead_store
@@ -141,13 +142,7 @@ def stalled_jobs(updated_before: datetime, limit: int = 25) -> list[ImportJob]:
     return [to_domain(row) for row in result if isinstance(row, ImportItem)]
 
 
-@dataclass
-class Lookup:
-    claims: dict[str, str] = field(default_factory=dict)  # claim pk -> account id
-    accounts: dict[str, Account] = field(default_factory=dict)
-    access: set[str] = field(default_factory=set)  # account ids the importing rep has an access link to
-    access_reasons: dict[str, int] = field(default_factory=dict)  # account id -> that link's lead count
-    leads: set[str] = field(default_factory=set)
+Lookup = Existing  # what ``lookup`` returns: the domain's view of what is stored
 
 
 @db.bound
@@ -189,9 +184,7 @@ def _note(found: Lookup, item: Item) -> None:
 
 
 @db.bound
-def write_new(
-    accounts: list[Account], leads: list[tuple[Lead, datetime]], access_reasons: dict[str, int] | None = None
-) -> int:
+def write_new(accounts: list[Account], leads: list[NewLead], access_reasons: dict[str, int] | None = None) -> int:
     """Batch-write new accounts (exactly the items ``accounts.create`` writes) and new leads with
     their attachment links; returns the BatchWriteItem calls made.
 
@@ -204,8 +197,11 @@ def write_new(
         for item in account_store.creation_items(account):
             items[(item.pk, item.sk)] = item
     new_per_link: dict[tuple[str, str], int] = {}
-    for lead, account_created_at in leads:
-        for item in [*lead_store.new_lead_items(lead), *lead_store.attachment_items(lead, account_created_at)]:
+    for new in leads:
+        lead = new.lead
+        lead_items = [*lead_store.new_lead_items(lead), *lead_store.attachment_items(lead, new.account_created_at)]
+        lead_items += lead_store.history_records(lead, new.history, partial(_entry_id, lead.id))
+        for item in lead_items:
             if isinstance(item, AccessItem):
                 link = (item.pk, item.sk)
                 new_per_link[link] = new_per_link.get(link, 0) + 1
@@ -214,6 +210,10 @@ def write_new(
     for item in items.values():
         _start_versioning(item)
     return db.batch_write(puts=list(items.values()), concurrency=WRITE_CONCURRENCY) if items else 0
+
+
+def _entry_id(lead_id: str, seq: int) -> str:
+    return hashlib.sha256(f"{lead_id}|history|{seq}".encode()).hexdigest()[:26]
 
 
 def _start_versioning(item: Item) -> None:

@@ -13,18 +13,21 @@ newest first (``keys.lead_list``). The copies are rewritten with the lead in eve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.domain import pipeline
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.objections import Objection
 from chalicelib.domain.pipeline import Lead, LeadRecord, StageMove
 from chalicelib.domain.principal import Principal
 from chalicelib.persistence import access, db, keys
 from chalicelib.persistence import objections as objection_store
+from chalicelib.persistence import timeline as timeline_store
 from chalicelib.persistence.models import Item, LeadIndexItem, LeadItem, ObjectionItem, StageMoveItem
 
 STALE = "The lead was changed by someone else; reload it and try again."
@@ -184,6 +187,17 @@ def history_to_domain(item: StageMoveItem) -> StageMove:
         note=item.note or "",
         status=item.status,  # type: ignore[arg-type]
     )
+
+
+def history_records(lead: Lead, history: list[StageMove], entry_id: Callable[[int], str]) -> list[Item]:
+    """A new lead's whole stage history (seq 1, 2, ...) and a timeline entry per move: the items
+    the API writes for a new lead's first entry, for every entry of an imported deal's path.
+    ``entry_id(seq)`` names the timeline entries, so a replayed import rewrites the same items."""
+    items: list[Item] = []
+    for seq, entry in enumerate(history, start=1):
+        timeline = replace(pipeline.move_entry(lead, entry), id=entry_id(seq))
+        items += [history_item(lead, entry, seq), timeline_store.to_item(timeline)]
+    return items
 
 
 # -- reads ----------------------------------------------------------------------------------

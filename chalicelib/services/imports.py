@@ -12,13 +12,10 @@ How a job runs
   ObjectCreated event reaches the queue; the queue worker sends itself a continuation message.
   A replayed chunk (crash between writing and saving progress) rewrites the same deterministic
   keys; only its counters may then read "duplicate" for rows that were created the first time.
-- Identity: an account created by an import gets ``sha256(org | first claim)`` as id (its first
-  e-mail or phone), or, without either, ``org | ext:<external id>`` (accounts files) /
-  ``org | name:<folded name>`` (leads files: a pipeline lists many deals per company) /
-  ``org | row:<file checksum>:<row>``. A lead gets ``org | lead | <external id>`` or
-  ``org | lead | <file checksum> | <row>``. Re-running a file therefore creates nothing. The
-  checksum is the body's MD5 inline and the S3 ETag of an upload, which is that MD5 for the
-  single-part, SSE-S3 uploads a presigned PUT makes.
+- Identity and the plan of each chunk (which rows merge, which accounts and deals are new) are
+  pure functions in ``chalicelib/domain/imports/plan.py``; ids are deterministic, so re-running a
+  file creates nothing. The checksum that names contact-less rows is the body's MD5 inline and the
+  S3 ETag of an upload, which is that MD5 for the single-part, SSE-S3 uploads a presigned PUT makes.
 - Dry runs read but never write data; duplicates inside the file (accounts and deal ids) are
   remembered in memory for one invocation (a dry run that continues in another invocation may
   count fewer in-file duplicates).
@@ -27,44 +24,23 @@ How a job runs
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
-from urllib.parse import unquote_plus
 
 from chalicelib import storage
 from chalicelib.config import get_settings, now
-from chalicelib.domain.accounts import Account
-from chalicelib.domain.errors import (
-    Conflict,
-    DomainError,
-    FieldError,
-    MalformedRequest,
-    NotFound,
-    PayloadTooLarge,
-    ValidationFailed,
-)
-from chalicelib.domain.imports.columns import IMPORT_TYPES, ColumnMap, ImportType, map_columns, parse_mapping
-from chalicelib.domain.imports.job import ImportJob
-from chalicelib.domain.imports.merge import merge_account
-from chalicelib.domain.imports.reading import (
-    SAMPLE_BYTES,
-    CsvFormat,
-    Record,
-    detect_format,
-    encoding_name,
-    head_sample,
-    read_records,
-)
-from chalicelib.domain.imports.records import ImportRow, RowRejected, build_row
-from chalicelib.domain.jsontext import parse_json
-from chalicelib.domain.pipeline import Lead
+from chalicelib.domain.errors import Conflict, DomainError, FieldError, MalformedRequest, NotFound, PayloadTooLarge
+from chalicelib.domain.imports import plan
+from chalicelib.domain.imports.columns import ColumnMap, map_columns
+from chalicelib.domain.imports.job import ImportJob, ImportOptions
+from chalicelib.domain.imports.reading import SAMPLE_BYTES, CsvFormat, Record, detect_format, head_sample, read_records
+from chalicelib.domain.imports.values import plan_columns
 from chalicelib.domain.principal import Principal
 from chalicelib.ids import new_id
-from chalicelib.observability import logger
+from chalicelib.observability import log_keys, logger
 from chalicelib.persistence import imports as store
 from chalicelib.persistence import keys
 from chalicelib.persistence import org as org_store
@@ -105,38 +81,6 @@ class Deadline:
 
 
 # -- requests -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    import_type: ImportType
-    mapping: dict[str, str] = field(default_factory=dict)
-    dry_run: bool = False
-    encoding: str = ""  # "" = detect
-
-
-def options(
-    import_type: str | None, mapping: str | None, dry_run: str | None, encoding: str | None = None
-) -> ImportOptions:
-    """The query options of POST /imports and /imports/uploads, validated (422)."""
-    if import_type not in IMPORT_TYPES:
-        raise ValidationFailed.single("type", f"must be one of {', '.join(IMPORT_TYPES)}")
-    codec = ""
-    if encoding:
-        try:
-            codec = encoding_name(encoding)
-        except ValueError as error:
-            raise ValidationFailed.single("encoding", str(error))
-    parsed: dict[str, str] = {}
-    if mapping:
-        try:
-            parsed = parse_mapping(parse_json(mapping))
-        except ValueError:
-            raise ValidationFailed.single("mapping", 'must be JSON, e.g. {"Mobile No": "phone"}')
-    flag = (dry_run or "false").strip().lower()
-    if flag not in ("true", "false", "1", "0", ""):
-        raise ValidationFailed.single("dry_run", "must be true or false")
-    return ImportOptions(import_type, parsed, flag in ("true", "1"), codec)  # type: ignore[arg-type]
 
 
 def _new_job(principal: Principal, opts: ImportOptions, origin: str) -> ImportJob:
@@ -196,41 +140,23 @@ def get_import(principal: Principal, import_id: str) -> ImportJob:
 
 
 def handle_queue_message(body: str, remaining_ms: Callable[[], int] | None = None) -> list[str]:
-    """One SQS message: an S3 ObjectCreated event for an upload, or a continuation request.
-    Returns the import ids it worked on. Anything unexpected in the bucket is logged and ignored."""
-    try:
-        message = json.loads(body)
-    except json.JSONDecodeError:
-        logger.warning("import queue: not JSON", extra={"body": body[:200]})
-        return []
-    targets: list[tuple[str, str]] = []
-    if isinstance(message, dict) and isinstance(message.get("tawasul_import"), dict):
-        ref = message["tawasul_import"]
-        targets.append((str(ref.get("org")), str(ref.get("id"))))
-    for record in (message.get("Records") or []) if isinstance(message, dict) else []:
-        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        key = unquote_plus(record.get("s3", {}).get("object", {}).get("key", ""))
-        parsed = keys.parse_upload_object(key)
-        if parsed is None:
-            logger.warning("import queue: object outside the uploads prefix", extra={"key": key})
-            continue
-        targets.append(parsed)
-    done = []
-    for org_id, import_id in targets:
-        resume(org_id, import_id, Deadline(remaining_ms=remaining_ms, seconds=None if remaining_ms else 600))
-        done.append(import_id)
-    return done
+    """One SQS message of the import queue (see ``chalicelib.jobs.imports``, which parses it)."""
+    from chalicelib.jobs.imports import handle_message
+
+    return handle_message(body, remaining_ms)
+
+
+def continue_import(org_id: str, import_id: str, remaining_ms: Callable[[], int] | None = None) -> ImportJob | None:
+    """Work on one import for the queue worker: until Lambda's remaining time runs low (or ten
+    minutes where there is no Lambda clock)."""
+    return resume(org_id, import_id, Deadline(remaining_ms=remaining_ms, seconds=None if remaining_ms else 600))
 
 
 def resume(org_id: str, import_id: str, deadline: Deadline) -> ImportJob | None:
     """Run a job from where it stopped until it ends or the deadline nears; then enqueue a
     continuation. A job already finished (a repeated event) is left alone."""
-    logger.append_keys(import_id=import_id)
-    try:
+    with log_keys(import_id=import_id):
         return _resume(org_id, import_id, deadline)
-    finally:
-        logger.remove_keys(["import_id"])
 
 
 def _resume(org_id: str, import_id: str, deadline: Deadline) -> ImportJob | None:
@@ -327,28 +253,45 @@ def _inline_source(body: bytes) -> Callable[[int], Iterable[bytes]]:
     return source
 
 
+SAMPLE_ROWS = 200  # rows after the header that decide per column how the file writes values
+
+
 def _read_header(job: ImportJob, sample: bytes, *, complete: bool, source: Callable[[int], Iterable[bytes]]) -> None:
     fmt = detect_format(head_sample(sample, complete=complete), encoding=job.encoding or None)
     row = 1
+    first_rows: list[list[str]] = []
     for record in read_records(source(0), fmt):
+        if not job.header:
+            if record.fields is not None and not record.blank:
+                job.header = [h.strip() for h in record.fields]
+                job.resume_offset, job.next_row = record.end_offset, row + 1
+            row += 1
+            continue
         if record.fields is not None and not record.blank:
-            job.header = [h.strip() for h in record.fields]
-            job.resume_offset, job.next_row = record.end_offset, row + 1
+            first_rows.append(record.fields)
+        if len(first_rows) >= SAMPLE_ROWS or record.end_offset >= SAMPLE_BYTES:
             break
-        row += 1
-    else:
+    if not job.header:
         raise MalformedRequest("The CSV file has no header row.")
-    columns = map_columns(job.header, job.import_type, job.mapping)
-    job.csv_format = fmt.as_dict()
-    job.columns = columns.as_list()
-    if columns.custom_headers:
+    decided = plan_columns(job.header, job.import_type, job.mapping, first_rows)
+    job.mapping = decided.mapping
+    job.csv_format = {**fmt.as_dict(), "column_hints": {str(i): h for i, h in decided.columns.hints.items()}}
+    job.columns = decided.columns.as_list()
+    for note in decided.notes:
+        job.warnings.append({"row": 1, "field": "header", "message": note[:300]})
+    if decided.columns.custom_headers:
         job.warnings.append(
             {
                 "row": 1,
                 "field": "header",
-                "message": "kept as custom fields: " + ", ".join(columns.custom_headers)[:250],
+                "message": "kept as custom fields: " + ", ".join(decided.columns.custom_headers)[:250],
             }
         )
+
+
+def _columns(job: ImportJob) -> ColumnMap:
+    hints = job.csv_format.get("column_hints") or {}
+    return map_columns(job.header, job.import_type, job.mapping).with_hints({int(k): str(v) for k, v in hints.items()})
 
 
 @dataclass
@@ -356,15 +299,14 @@ class _Context:
     principal: Principal
     columns: ColumnMap
     default_country: str
-    seen: dict[str, str] = field(default_factory=dict)  # dry runs: identity key -> account id
-    seen_leads: set[str] = field(default_factory=set)  # dry runs: lead ids of earlier chunks
+    memory: plan.Memory = field(default_factory=plan.Memory)  # dry runs: what earlier chunks planned
 
 
 def _run(job: ImportJob, source: Callable[[int], Iterable[bytes]], deadline: Deadline) -> ImportJob:
     fmt = CsvFormat.from_dict(job.csv_format)
     ctx = _Context(
         principal=Principal(job.owner_id, job.org_id, job.owner_role),  # type: ignore[arg-type]
-        columns=map_columns(job.header, job.import_type, job.mapping),
+        columns=_columns(job),
         default_country=org_store.get_settings(job.org_id).settings.default_country,
     )
     batch: list[tuple[int, Record]] = []
@@ -400,212 +342,49 @@ def _commit(
     return saved
 
 
-def _det_id(*parts: str) -> str:
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:26]
-
-
-def _identity(job: ImportJob, row: ImportRow) -> list[str]:
-    claims = [claim_key(job.org_id, kind, value) for kind, value in row.claim_values()]
-    if claims:
-        return claims
-    if job.import_type == "leads":
-        return [f"name:{row.group_name}"]
-    if row.external_id:
-        return [f"ext:{row.external_id}"]
-    return [f"row:{job.checksum}:{row.row}"]
-
-
-def _lead_id(job: ImportJob, row: ImportRow) -> str:
-    if row.lead is not None and row.lead.external_id:
-        return _det_id(job.org_id, "lead", row.lead.external_id)
-    return _det_id(job.org_id, "lead", job.checksum, str(row.row))
-
-
-def _groups(identities: list[tuple[ImportRow, list[str]]]) -> list[list[tuple[ImportRow, list[str]]]]:
-    """Rows that share an identity key (e-mail, phone, ...) with each other, in file order."""
-    parent = list(range(len(identities)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[str, int] = {}
-    for index, (_, idents) in enumerate(identities):
-        for key in idents:
-            if key in owner:
-                a, b = find(owner[key]), find(index)
-                parent[max(a, b)] = min(a, b)
-            else:
-                owner[key] = index
-    grouped: dict[int, list[tuple[ImportRow, list[str]]]] = {}
-    for index, entry in enumerate(identities):
-        grouped.setdefault(find(index), []).append(entry)
-    return list(grouped.values())
+def _claim(org_id: str) -> plan.ClaimKey:
+    return lambda kind, value: claim_key(org_id, kind, value)
 
 
 def _import_chunk(job: ImportJob, ctx: _Context, batch: list[tuple[int, Record]]) -> None:
     at = now()
-    rows: list[ImportRow] = []
-    for number, record in batch:
-        if record.fields is None:
-            job.reject(number, [FieldError("row", record.problem)])
-            continue
-        built = build_row(
-            number,
-            record.fields,
-            ctx.columns,
-            import_type=job.import_type,
-            default_country=ctx.default_country,
-            now=at,
-        )
-        if isinstance(built, RowRejected):
-            job.reject(number, built.errors)
-        else:
-            if built.warnings:
-                job.warn(number, built.warnings)
-            rows.append(built)
+    rows = plan.validate_rows(job, batch, ctx.columns, default_country=ctx.default_country, now=at)
     if not rows:
         return
-    groups = _groups([(row, _identity(job, row)) for row in rows])
-    candidates = [_det_id(job.org_id, group[0][1][0]) for group in groups]
-    lead_ids = {row.row: _lead_id(job, row) for row in rows} if job.import_type == "leads" else {}
+    claim = _claim(job.org_id)
+    groups = plan.group_rows([(row, plan.identity_keys(job, row, claim)) for row in rows])
+    lead_ids = {row.row: plan.lead_id_for(job, row) for row in rows} if job.import_type == "leads" else {}
     principal = ctx.principal
-    found = store.lookup(
+    existing = store.lookup(
         job.org_id,
-        claim_keys=sorted(
-            {k for row, idents in (e for g in groups for e in g) for k in idents if k.startswith("ORG#")}
-        ),
-        account_ids=candidates,
+        claim_keys=sorted({k for group in groups for _, idents in group for k in idents if k.startswith("ORG#")}),
+        account_ids=[plan.account_id_for(job, group[0][1][0]) for group in groups],
         lead_ids=list(lead_ids.values()),
         # The rep's links decide what they may merge into; the job owner's links get new leads.
         access_user=principal.user_id if not principal.sees_whole_org else (job.owner_id if lead_ids else None),
     )
-    creates: list[Account] = []
-    updates: list[tuple[Account, Account, list[ImportRow]]] = []
-    new_leads: list[tuple[Lead, datetime]] = []
-    planned_leads: set[str] = ctx.seen_leads if job.dry_run else set()  # a real run finds earlier chunks' leads
-    for group, candidate in zip(groups, candidates, strict=True):
-        keys_in_order = [k for _, idents in group for k in idents]
-        matches = [found.claims.get(k) or ctx.seen.get(k) for k in keys_in_order]
-        existing_ids = list(dict.fromkeys(m for m in matches if m))
-        if candidate in found.accounts and candidate not in existing_ids:
-            existing_ids.append(candidate)
-        group_rows = [row for row, _ in group]
-        if existing_ids:
-            target_id = existing_ids[0]
-            before = found.accounts.get(target_id)
-            if before is not None and not (
-                principal.sees_whole_org or before.owner_id == principal.user_id or target_id in found.access
-            ):
-                for row in group_rows:
-                    job.reject(row.row, [FieldError("email/phone", "already belongs to another rep's customer")])
-                continue
-            job.count("duplicates", len(group_rows))
-            target = before
-            if before is not None:
-                for row in group_rows:
-                    target = merge_account(target, _claimable(job, row, target_id, found.claims), now=at)  # type: ignore[arg-type]
-                if target is not None and target is not before:
-                    updates.append((before, target, group_rows))
-        else:
-            target = _new_account(job, group_rows[0], candidate, at)
-            for row in group_rows[1:]:
-                target = merge_account(target, row.account, now=at)
-            creates.append(target)
-            job.count("duplicates", len(group_rows) - 1)
-            target_id = candidate
-        if job.dry_run:
-            for key in keys_in_order:
-                ctx.seen.setdefault(key, target_id)
-        if job.import_type == "leads":
-            created_at = target.created_at if target is not None else at
-            for row in group_rows:
-                lead_id = lead_ids[row.row]
-                if lead_id in found.leads or lead_id in planned_leads:
-                    job.count("leads_existing")
-                    continue
-                planned_leads.add(lead_id)
-                new_leads.append((_new_lead(job, row, lead_id, target_id, at), created_at))
-    _write(job, creates, updates, new_leads, found.access_reasons)
-
-
-def _claimable(job: ImportJob, row: ImportRow, target_id: str, claims: dict[str, str]) -> Account:
-    """The row's account without contacts that already belong to a different account."""
-    account = row.account
-
-    def free(kind: str, value: str) -> bool:
-        return claims.get(claim_key(job.org_id, kind, value), target_id) == target_id
-
-    return replace(
-        account,
-        emails=[e for e in account.emails if free("email", e)],
-        phones=[p for p in account.phones if free("phone", p)],
+    chunk = plan.plan_chunk(
+        job, groups, existing, principal=principal, claim=claim, lead_ids=lead_ids, memory=ctx.memory, now=at
     )
+    _write(job, chunk, existing.access_reasons)
 
 
-def _new_account(job: ImportJob, row: ImportRow, account_id: str, at: datetime) -> Account:
-    return replace(
-        row.account,
-        id=account_id,
-        org_id=job.org_id,
-        owner_id=job.owner_id,
-        created_at=at,
-        updated_at=at,
-    )
-
-
-def _new_lead(job: ImportJob, row: ImportRow, lead_id: str, account_id: str, at: datetime) -> Lead:
-    draft = row.lead
-    assert draft is not None
-    extra: dict[str, Any] = {"import_id": job.id, "import_row": row.row}
-    if draft.source_stage:
-        extra["source_stage"] = draft.source_stage
-    if draft.external_id:
-        extra["external_id"] = draft.external_id
-    return Lead(
-        id=lead_id,
-        org_id=job.org_id,
-        account_id=account_id,
-        title=draft.title,
-        owner_id=job.owner_id,
-        created_at=at,
-        updated_at=at,
-        stage=draft.stage,
-        status=draft.status,
-        value=draft.value,
-        source=draft.source,
-        lost_reason=draft.lost_reason,
-        stage_entered_at=at,
-        closed_at=at if draft.status != "open" else None,
-        custom_fields=draft.custom_fields,
-        extra=extra,
-    )
-
-
-def _write(
-    job: ImportJob,
-    creates: list[Account],
-    updates: list[tuple[Account, Account, list[ImportRow]]],
-    new_leads: list[tuple[Lead, datetime]],
-    access_reasons: dict[str, int],
-) -> None:
+def _write(job: ImportJob, chunk: plan.ChunkPlan, access_reasons: dict[str, int]) -> None:
     failed_accounts: set[str] = set()
-    for before, after, rows in updates:
+    for update in chunk.updates:
         if not job.dry_run:
             try:
-                store.update_account(before, after)
+                store.update_account(update.before, update.after)
             except Conflict as conflict:
-                failed_accounts.add(before.id)
-                job.count("duplicates", -len(rows))  # counted as duplicates when planned; now rejected
-                for row in rows:
+                failed_accounts.add(update.before.id)
+                job.count("duplicates", -len(update.rows))  # counted as duplicates when planned; now rejected
+                for row in update.rows:
                     job.reject(row.row, [FieldError("row", f"{conflict.detail} Run the import again.")])
                 continue
         job.count("updated")
-    leads = [(lead, created_at) for lead, created_at in new_leads if lead.account_id not in failed_accounts]
+    leads = [new for new in chunk.new_leads if new.lead.account_id not in failed_accounts]
     if not job.dry_run:
-        store.write_new(creates, leads, access_reasons)
-    job.count("accounts_created", len(creates))
+        store.write_new(chunk.creates, leads, access_reasons)
+    job.count("accounts_created", len(chunk.creates))
     job.count("leads_created", len(leads))
-    job.count("created", len(creates) if job.import_type == "accounts" else len(leads))
+    job.count("created", len(chunk.creates) if job.import_type == "accounts" else len(leads))

@@ -61,7 +61,7 @@ ARABIC_ROWS = [(f"عميل رقم {i} — أحمد", f"c{i}@x.com", f"ملاحظ
 def arabic_csv(newline: str = "\r\n") -> str:
     lines = ["الاسم,البريد الإلكتروني,ملاحظات"] + [",".join(row) for row in ARABIC_ROWS]
     lines.insert(6, "")  # a blank line is counted as a row, so later row numbers shift by one
-    lines.append("بدون بريد,not-an-email,x")  # rejected: its row number is checked
+    lines.append("بدون بريد,not-an-email,x")  # kept without its e-mail: the warning's row number is checked
     return newline.join(lines) + newline
 
 
@@ -74,19 +74,17 @@ def arabic_csv(newline: str = "\r\n") -> str:
         ("cp1256", b""),
     ],
 )
-def test_resuming_at_a_byte_offset_decodes_identically_and_keeps_row_numbers(
-    api, uploads, monkeypatch, encoding, bom
-):
+def test_resuming_at_a_byte_offset_decodes_identically_and_keeps_row_numbers(api, uploads, monkeypatch, encoding, bom):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 4)
     data = bom + arabic_csv().encode(encoding)
     job = run_in_slices(api, uploads, data)
     assert job["invocations"] >= 6
     adds_up(job, 24)
-    assert job["created"] == 23
-    # 1 header + 23 rows + 1 blank line: the bad row is line 26 of the spreadsheet
-    assert [(e["row"], e["field"]) for e in job["errors"]] == [(26, "البريد الإلكتروني")]
+    assert job["created"] == 24
+    # 1 header + 23 rows + 1 blank line: the bad e-mail is on line 26 of the spreadsheet
+    assert [(w["row"], w["field"]) for w in job["warnings"] if w["row"] > 1] == [(26, "البريد الإلكتروني")]
     names = {item["name"]["S"] for item in table_items("account")}
-    assert names == {name for name, _, _ in ARABIC_ROWS}
+    assert names == {name for name, _, _ in ARABIC_ROWS} | {"بدون بريد"}
     assert notes_by_email() == {email: notes for _, email, notes in ARABIC_ROWS}
 
 
@@ -116,7 +114,7 @@ def test_a_continuation_right_after_multiline_and_crlf_fields(api, uploads, monk
     job = run_in_slices(api, uploads, data.encode())
     adds_up(job, 6)
     assert job["invocations"] >= 3
-    assert [(e["row"], e["field"]) for e in job["errors"]] == [(7, "Email")]
+    assert [(w["row"], w["field"]) for w in job["warnings"] if w["row"] > 1] == [(7, "Email")]
     assert notes_by_email() == {e: notes for _, e, _, notes in rows}
 
 
@@ -133,8 +131,8 @@ def test_a_bom_only_file_is_400_and_a_bom_line_before_the_header_counts_as_a_row
     r = post_csv(api, codecs.BOM_UTF8)
     assert r.is_problem(400) and "header" in r.json["detail"]
     job = post_csv(api, codecs.BOM_UTF8 + b"\r\nName,Email\r\nA,a@x.com\r\nB,bad\r\n").json
-    assert job["created"] == 1
-    assert [e["row"] for e in job["errors"]] == [4]  # the empty first line is row 1, the header row 2
+    assert job["created"] == 2  # B is kept without its bad e-mail
+    assert [w["row"] for w in job["warnings"] if w["row"] > 1] == [4]  # the empty first line is row 1, the header row 2
 
 
 def test_no_trailing_newline_and_trailing_blank_lines(api):
@@ -277,13 +275,16 @@ def test_a_leads_file_with_a_deal_id_twice_across_chunks(api, uploads, monkeypat
         b"D3,Third,Noor,Prospecting\n"
         b"D1,First again,Acme,Lost\n"  # chunk 2: the same deal as row 2
         b"D4,Fourth,,\n"  # no customer: the deal's title names it (Zoho potentials)
-        b"D5,,,Won\n"  # nothing to name a customer by: rejected
+        b"D5,,,Won\n"  # nothing names its customer: still a deal, on the "Unassigned deals" account
+        b",,,\n"  # nothing at all: a blank line
     )
     job = run_in_slices(api, uploads, data, "type=leads")
     assert job["status"] == "completed"
-    assert (job["created"], job["leads_existing"], job["rejected"]) == (4, 1, 1), job
-    assert job["processed_rows"] == 6 and [e["row"] for e in job["errors"]] == [7]
-    assert len(table_items("lead")) == 4 and len(table_items("account")) == 3
+    assert (job["created"], job["leads_existing"], job["rejected"]) == (5, 1, 0), job
+    assert job["processed_rows"] == 6 and job["errors"] == []
+    assert len(table_items("lead")) == 5 and len(table_items("account")) == 4
+    [d5] = [lead for lead in table_items("lead") if lead["title"]["S"] == "Deal D5"]
+    assert (d5["stage"]["S"], d5["status"]["S"]) == ("follow_up", "won")
     d1 = [lead for lead in table_items("lead") if lead["title"]["S"].startswith("First")]
     assert [lead["title"]["S"] for lead in d1] == ["First"]  # the first row wins, nothing overwritten
 
@@ -301,7 +302,7 @@ def test_a_dry_run_of_a_leads_file_counts_like_the_real_run(api, uploads, monkey
 
 def test_a_dry_run_that_needs_continuations_writes_nothing_and_counts_every_row(api, uploads, monkeypatch):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 3)
-    rows = "".join(f"Customer {i},c{i}@x.com\n" for i in range(8)) + "Bad,nope\n" + "Again,C0@x.com\n"
+    rows = "".join(f"Customer {i},c{i}@x.com\n" for i in range(8)) + ",nope\n" + "Again,C0@x.com\n"
     job = run_in_slices(api, uploads, ("Name,Email\n" + rows).encode(), "type=accounts&dry_run=true")
     assert job["dry_run"] is True and job["invocations"] == 4
     adds_up(job, 10)

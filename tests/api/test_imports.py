@@ -165,9 +165,9 @@ def test_quoted_multiline_fields_blank_lines_and_row_numbers(api):
     r = post_csv(api, data)
     assert r.status == 202, r.raw
     job = r.json
-    assert job["created"] == 2
+    assert job["created"] == 3  # the bad e-mail is left out, its customer kept
     # row 2 spans two lines, row 3 is blank: a spreadsheet shows the bad row as row 4
-    assert [(e["row"], e["field"]) for e in job["errors"]] == [(4, "Email")]
+    assert [(w["row"], w["field"]) for w in job["warnings"] if w["row"] > 1] == [(4, "Email")]
     [sara] = find(api, "sara@x.com")
     assert sara["name"] == "Haddad, Sara" and sara["notes"] == "line one\nline two"
     [omar] = find(api, "omar@x.com")
@@ -187,10 +187,12 @@ def test_every_bad_row_is_reported_and_the_others_imported(api):
     )
     r = post_csv(api, data)
     job = r.json
-    assert job["created"] == 4, job  # Good One, Egyptian, Broken "quote (lenient read), Good Two
-    rows = {(e["row"], e["field"]) for e in job["errors"]}
+    # Good One, Egyptian, Broken "quote (lenient read), Good Two, and the two rows whose only bad
+    # value is a phone: kept without it (one bad field costs the field, not the customer)
+    assert job["created"] == 6, job
+    rows = {(w["row"], w["field"]) for w in job["warnings"]}
     assert (3, "Phone") in rows and (5, "Phone") in rows
-    assert job["rejected"] == 2  # the all-empty row 4 is a blank line
+    assert job["rejected"] == 0  # the all-empty row 4 is a blank line
     [egypt] = find(api, "+201001234567")  # read with the row's country, not the org's (SA)
     assert egypt["phones"] == ["+201001234567"] and egypt["address"] == {"country": "EG"}
 
@@ -228,14 +230,14 @@ def test_rerun_of_the_same_file_creates_nothing(api):
 
 
 def test_dry_run_reports_the_same_without_writing(api):
-    data = b"Name,Email\nA,a@x.com\nB,bad\nA again,A@x.com\n"
+    data = b"Name,Email\nA,a@x.com\n,bad\nA again,A@x.com\n"  # row 3: nothing names its customer
     dry = post_csv(api, data, "type=accounts&dry_run=true").json
     assert dry["dry_run"] is True
     assert table_items("account") == [] and table_items("claim") == []
     real = post_csv(api, data).json
     keys = ("created", "updated", "duplicates", "rejected", "errors", "total_rows")
     assert {k: dry[k] for k in keys} == {k: real[k] for k in keys}
-    assert real["created"] == 1 and real["duplicates"] == 1
+    assert real["created"] == 1 and real["duplicates"] == 1 and real["rejected"] == 1
 
 
 def test_a_body_too_large_for_lambda_once_base64_encoded_is_413(api):
@@ -281,8 +283,8 @@ def test_empty_or_binary_body_is_400(api):
 def test_mapping_parameter_overrides_recognition(api):
     path = DATA / "x_education_lead_scoring" / "Leads.csv"
     head = b"".join(path.open("rb").readlines()[:51])
-    plain = post_csv(api, head, "type=leads").json
-    assert plain["created"] == 0 and plain["rejected"] == 50  # no name, e-mail or phone in this export
+    plain = post_csv(api, head, "type=leads&dry_run=true").json
+    assert plain["created"] == 50 and plain["mapping"]["Prospect ID"] == "id_name"  # no name, e-mail or phone
     mapping = json.dumps({"Prospect ID": "name", "Lead Number": "external_id", "Lead Source": "lead_source"})
     mapped = post_csv(api, head, "type=leads", headers={"X-Import-Mapping": mapping}).json
     assert mapped["created"] == 50 and mapped["rejected"] == 0
@@ -307,11 +309,12 @@ def test_the_encoding_option_reads_a_file_detection_would_misread(api, uploads):
 
 def test_leads_from_the_maven_pipeline(api):
     set_country(api, "US")
-    lines = (DATA / "maven_crm_sales_opportunities" / "sales_pipeline.csv").open("rb").readlines()[:401]
+    lines = (DATA / "maven_crm_sales_opportunities" / "sales_pipeline.csv").open("rb").readlines()[:201]
     job = post_csv(api, b"".join(lines), "type=leads").json
     stages = [line.decode().split(",")[4] for line in lines[1:]]
     valid = [line for line in lines[1:] if line.decode().split(",")[3]]
-    assert job["created"] == len(valid) and job["rejected"] == 400 - len(valid)
+    orphans = 200 - len(valid)  # no account: kept on the "Unassigned deals" account
+    assert orphans and job["created"] == 200 and job["rejected"] == 0
     leads = {lead["id"]["S"]: lead for lead in table_items("lead")}
     won = [lead for lead in leads.values() if lead["status"]["S"] == "won"]
     lost = [lead for lead in leads.values() if lead["status"]["S"] == "lost"]
@@ -320,13 +323,13 @@ def test_leads_from_the_maven_pipeline(api):
     assert lost and all(lead["lost_reason"]["S"] == "imported as Lost" for lead in lost)
     assert "Engaging" in stages
     accounts = table_items("account")
-    companies = {line.decode().split(",")[3] for line in valid}
-    assert len(accounts) == len(companies)  # one account per company, many deals each
-    assert job["duplicates"] == len(valid) - len(companies)
-    assert len(table_items("link")) == len(valid)
+    companies = {line.decode().split(",")[3] for line in valid} | {"Unassigned deals"}
+    assert {a["name"]["S"] for a in accounts} == companies  # one account per company, many deals each
+    assert job["duplicates"] == 200 - len(companies)
+    assert len(table_items("link")) == 200
     again = post_csv(api, b"".join(lines), "type=leads").json
-    assert again["created"] == 0 and again["leads_existing"] == len(valid)
-    assert len(table_items("lead")) == len(valid)
+    assert again["created"] == 0 and again["leads_existing"] == 200
+    assert len(table_items("lead")) == 200
 
 
 def test_salesforce_windows_1252_accounts_export(api):
@@ -340,9 +343,12 @@ def test_salesforce_windows_1252_accounts_export(api):
     assert any("º" in n or "ş" in n for n in names) or len(names) > 300
 
 
-def test_zoho_contacts_export(api):
+def test_zoho_contacts_export(api, uploads):
     set_country(api, "US")
     job = post_csv(api, (DATA / "zoho_crm_analytics_sample" / "Contacts.csv").read_bytes()).json
+    if job["status"] == "running":  # a slow machine: the request's time budget ran out, the worker goes on
+        drain(api, uploads)
+        job = job_of(api, job["id"])
     assert job["rejected"] == 0 and job["created"] + job["duplicates"] == 1265
 
 

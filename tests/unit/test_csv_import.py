@@ -236,10 +236,10 @@ def test_columns_with_the_same_header_keep_every_value():
     }  # fmt: skip
 
 
-def test_row_errors_name_the_column():
-    rejected = build("Name,Work Email,Phone", "A,nope,123")
-    assert isinstance(rejected, RowRejected) and rejected.row == 7
-    assert {e.field for e in rejected.errors} == {"Work Email", "Phone"}
+def test_bad_values_are_left_out_with_warnings_that_name_the_column():
+    kept = build("Name,Work Email,Phone", "A,nope,123")
+    assert isinstance(kept, ImportRow) and kept.row == 7 and (kept.account.emails, kept.account.phones) == ([], [])
+    assert {w.field for w in kept.warnings} == {"Work Email", "Phone"}
     assert isinstance(build("Name,Email", ","), RowRejected)
 
 

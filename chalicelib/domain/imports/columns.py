@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
@@ -22,10 +22,15 @@ IMPORT_TYPES: tuple[ImportType, ...] = ("accounts", "leads")
 
 CUSTOM = "custom"  # keep as a custom field under the column's own name
 IGNORE = "ignore"  # the caller explicitly drops the column
+ID_NAME = "id_name"  # the row's identifier, which also names a customer no other column names
 
 # Fields that collect every column mapped to them; the others take the first column only.
-MULTI = frozenset({"email", "phone", "tags", "opt_out"})
-LEAD_ONLY = frozenset({"lead_title", "value", "currency", "stage", "lost_reason", "lead_source"})
+MULTI = frozenset({"email", "phone", "tags", "opt_out", "email_opt_out", "call_opt_out"})
+DATES = ("created_at", "engaged_at", "closed_at")
+LEAD_ONLY = frozenset({"lead_title", "value", "currency", "stage", "lost_reason", "lead_source", *DATES})
+# A column mapped to one of these names or identifies the customer; a file without one is refused
+# (or, with an identifying column, imported with names made from it).
+CUSTOMER_FIELDS = frozenset({"name", "first_name", "last_name", "company", "account_name", "email", "phone", ID_NAME})
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "name": (
@@ -37,6 +42,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "display name",
         "person name",
         "person - name",
+        "all names",
+        "full names",
+        "contact full name",
+        "customer full name",
         "contact",
         "customer",
         "client",
@@ -155,16 +164,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "note", "description", "comments", "comment", "remarks", "ملاحظات", "الملاحظات"),
     "tags": ("tags", "tag", "labels", "label", "categories", "الوسوم", "التصنيف"),
     "is_company": ("is company", "is a company", "company flag"),
-    "opt_out": (
-        "do not contact",
-        "opt out",
-        "email opt out",
-        "do not email",
-        "do not call",
-        "unsubscribed",
-        "has opted out of email",
-        "marketing opt out",
-    ),
+    "opt_out": ("do not contact", "opt out", "opted out", "marketing opt out", "لا تتواصل"),
+    # Channel opt-outs are kept apart: "Do Not Call" must not stop e-mails, nor the reverse.
+    "email_opt_out": ("do not email", "email opt out", "has opted out of email", "unsubscribed", "no email"),
+    "call_opt_out": ("do not call", "call opt out", "phone opt out", "no call", "no calls"),
     "external_id": (
         "external id",
         "record id",
@@ -218,6 +221,43 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "lost_reason": ("lost reason", "deal - lost reason", "reason lost", "closed lost reason", "سبب الخسارة"),
     "lead_source": ("lead source", "source", "origin", "deal - source", "المصدر"),
+    "created_at": (
+        "created time",
+        "create date",
+        "created date",
+        "createddate",
+        "created at",
+        "created on",
+        "date created",
+        "creation date",
+        "created",
+        "deal created",
+        "deal - deal created",
+        "add time",
+        "deal - add time",
+        "first contact date",
+        "تاريخ الإنشاء",
+    ),
+    "engaged_at": ("engage date", "engaged date", "engaged at", "engagement date", "date engaged", "contacted date"),
+    "closed_at": (
+        "close date",
+        "closing date",
+        "closed date",
+        "closed at",
+        "closed on",
+        "close time",
+        "closed time",
+        "date closed",
+        "won date",
+        "won time",
+        "deal - won time",
+        "lost date",
+        "lost time",
+        "deal - lost time",
+        "deal - close time",
+        "date won",
+        "تاريخ الإغلاق",
+    ),
 }
 
 FIELDS: tuple[str, ...] = tuple(_ALIASES)
@@ -245,8 +285,9 @@ _PERSON_OR_ACCOUNT = frozenset({"first_name", "last_name", "company", "account_n
 class Column:
     index: int
     header: str
-    field: str  # a name in FIELDS, CUSTOM or IGNORE
+    field: str  # a name in FIELDS, CUSTOM, IGNORE or ID_NAME
     recognised: bool  # False when the header was not recognised and the column is kept as custom
+    hint: str = ""  # how the file writes it: an amount's decimal separator, "day_first"/"month_first" dates
 
 
 @dataclass(frozen=True)
@@ -255,8 +296,21 @@ class ColumnMap:
 
     def as_list(self) -> list[dict[str, object]]:
         return [
-            {"column": c.header, "field": c.field} for c in self.columns if c.header or c.field not in (IGNORE, CUSTOM)
+            {"column": c.header, "field": c.field, **({"hint": c.hint} if c.hint else {})}
+            for c in self.columns
+            if c.header or c.field not in (IGNORE, CUSTOM)
         ]
+
+    def with_hints(self, hints: dict[int, str]) -> ColumnMap:
+        return ColumnMap(tuple(replace(c, hint=hints.get(c.index, c.hint)) for c in self.columns))
+
+    @property
+    def hints(self) -> dict[int, str]:
+        return {c.index: c.hint for c in self.columns if c.hint}
+
+    def names_customer(self) -> bool:
+        """Whether some column can name a row's customer (a deal's title can: Zoho potentials)."""
+        return any(c.field in CUSTOMER_FIELDS or c.field == "lead_title" for c in self.columns)
 
     @cached_property
     def custom_names(self) -> dict[int, str]:
@@ -284,7 +338,7 @@ def parse_mapping(raw: object) -> dict[str, str]:
     """Validate a caller's ``{"column header": "field"}`` mapping (422 on anything unknown)."""
     if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
         raise ValidationFailed.single("mapping", 'must be a JSON object of {"column header": "field"}')
-    allowed = set(FIELDS) | {CUSTOM, IGNORE}
+    allowed = set(FIELDS) | {CUSTOM, IGNORE, ID_NAME}
     errors = [
         FieldError(f"mapping.{header}", f"unknown field {target!r}; use one of {sorted(allowed)}")
         for header, target in raw.items()

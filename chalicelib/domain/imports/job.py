@@ -18,6 +18,16 @@ MAX_MESSAGE = 300
 COUNTERS = ("created", "updated", "duplicates", "rejected", "accounts_created", "leads_created", "leads_existing")
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the caller asked of an import (the query options of POST /imports and /imports/uploads)."""
+
+    import_type: ImportType
+    mapping: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+    encoding: str = ""  # "" = detect
+
+
 @dataclass
 class ImportJob:
     id: str

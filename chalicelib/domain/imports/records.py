@@ -12,18 +12,28 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import phonenumbers
 from pydantic import ValidationError
 
 from chalicelib.domain.accounts import Account, AccountCreate, new_account
 from chalicelib.domain.errors import FieldError, ValidationFailed
-from chalicelib.domain.imports.columns import CUSTOM, IGNORE, ColumnMap, ImportType, header_key
+from chalicelib.domain.imports.columns import CUSTOM, DATES, IGNORE, MULTI, ColumnMap, ImportType, header_key
+from chalicelib.domain.imports.values import is_placeholder, parse_date
 from chalicelib.domain.limits import MAX_CONTACTS, MAX_CUSTOM_FIELDS
 from chalicelib.domain.money import two_places
-from chalicelib.domain.normalize import clean_name, fold_name, to_ascii_digits
+from chalicelib.domain.normalize import clean_name, fold_name, normalize_email, normalize_phone, to_ascii_digits
 from chalicelib.domain.pipeline import Stage, Status
 from chalicelib.domain.validation import from_pydantic
+
+# "Do Not Email" and "Do Not Call" are two opt-outs, kept apart as tags on the customer (only a
+# general "do not contact" sets contact_opt_out, which stops every follow-up message).
+EMAIL_OPT_OUT_TAG = "do-not-email"
+CALL_OPT_OUT_TAG = "do-not-call"
+DAY_FIRST = {"day_first": True, "month_first": False}
+# Where a column's slashed dates never tell (03/04/2024 only), the organisation's country decides.
+MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "BZ", "FM", "PW", "MH", "GU", "PR", "AS", "VI", "MP"})
 
 _TRUE = frozenset({"1", "true", "yes", "y", "x", "t", "on", "نعم"})
 _SPLIT_EMAILS = re.compile(r"[;,\s]+")
@@ -92,6 +102,8 @@ _STAGE_NAMES: tuple[tuple[tuple[str, ...], tuple[Stage, Status]], ...] = (
             "quote",
             "demo",
             "demoscheduled",
+            "initialoffer",
+            "offer",
             "عرض",
             "عرض سعر",
         ),
@@ -130,28 +142,16 @@ _STAGES: dict[str, tuple[Stage, Status]] = {
 }
 
 _CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "ر.س": "SAR", "﷼": "SAR", "د.إ": "AED", "ج.م": "EGP"}
-_COUNTRY_CURRENCY = {
-    "SA": "SAR",
-    "AE": "AED",
-    "EG": "EGP",
-    "KW": "KWD",
-    "QA": "QAR",
-    "BH": "BHD",
-    "OM": "OMR",
-    "JO": "JOD",
-    "MA": "MAD",
-    "DZ": "DZD",
-    "TN": "TND",
-    "IQ": "IQD",
-    "LB": "LBP",
-    "US": "USD",
-    "GB": "GBP",
-    "TR": "TRY",
-}
 
 
+@lru_cache(maxsize=512)
 def currency_for(country: str) -> str:
-    return _COUNTRY_CURRENCY.get(country.upper(), "USD")
+    """The currency in use in an ISO 3166 country (CLDR's territory data, through babel), USD
+    where the country is unknown. Imported lazily: only an import of amounts needs babel's data."""
+    from babel.numbers import get_territory_currencies
+
+    found = get_territory_currencies(country.strip().upper(), tender=True)  # [] for an unknown code
+    return str(found[0]) if found else "USD"
 
 
 def map_stage(raw: str) -> tuple[Stage, Status]:
@@ -159,8 +159,10 @@ def map_stage(raw: str) -> tuple[Stage, Status]:
     return _STAGES.get(header_key(raw), ("prospecting", "open"))
 
 
-def parse_money(raw: str, currency: str) -> dict[str, str]:
-    """``"$22,700.00"``, ``"1.234,56 €"``, ``"١٥٠٠"`` ... as ``{"amount", "currency"}``."""
+def parse_money(raw: str, currency: str, decimal: str = "") -> dict[str, str]:
+    """``"$22,700.00"``, ``"1.234,56 €"``, ``"١٥٠٠"`` ... as ``{"amount", "currency"}``. ``decimal``
+    is the separator the column's values agreed on (``values.decimal_separator``); without it each
+    value is read on its own."""
     text = to_ascii_digits(raw).replace("\u066b", ".").replace("\u066c", ",").strip()
     for symbol, code in _CURRENCY_SYMBOLS.items():
         if symbol in text:
@@ -171,7 +173,10 @@ def parse_money(raw: str, currency: str) -> dict[str, str]:
         currency = iso.group(1)
         text = text.replace(iso.group(1), "")
     text = re.sub(r"[\s\u00a0']", "", text)
-    if "," in text and "." in text:
+    if decimal:
+        grouping = "." if decimal == "," else ","
+        text = text.replace(grouping, "").replace(decimal, ".")
+    elif "," in text and "." in text:
         text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else text.replace(".", "").replace(",", ".")
     elif "," in text:
         head, _, tail = text.rpartition(",")
@@ -197,6 +202,9 @@ class LeadDraft:
     source_stage: str
     external_id: str
     custom_fields: dict[str, str] = field(default_factory=dict)  # a deal's extra columns
+    created_at: datetime | None = None  # when the file says the deal was created, engaged, closed
+    engaged_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass
@@ -220,6 +228,9 @@ class RowRejected:
     errors: list[FieldError]
 
 
+UNASSIGNED = "Unassigned deals"  # the account of a leads file's deals that name no customer
+
+
 def build_row(
     row: int,
     values: list[str],
@@ -229,26 +240,32 @@ def build_row(
     default_country: str,
     now: datetime,
 ) -> ImportRow | RowRejected:
-    """Validate one row. Field names in errors are the file's column headers where one applies."""
+    """Validate one row. Field names in errors are the file's column headers where one applies.
+
+    A value that cannot be used (a phone that is no phone, a date that is no date) is dropped with a
+    warning naming its column; the row is rejected only when nothing identifies its customer.
+    """
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     headers: dict[str, str] = {}
+    hints: dict[str, str] = {}
     custom: dict[str, str] = {}
     for column in columns.columns:
         value = values[column.index].strip() if column.index < len(values) else ""
-        if column.field == IGNORE or not value:
+        if column.field == IGNORE or not value or is_placeholder(value):
             continue
         if column.field == CUSTOM:
             custom[columns.custom_names[column.index]] = value
-        elif column.field in ("email", "phone", "tags", "opt_out"):
+        elif column.field in MULTI:
             multi.setdefault(column.field, []).append(value)
             headers.setdefault(column.field, column.header)
         else:
             single[column.field] = value
             headers[column.field] = column.header
+            hints[column.field] = column.hint
     extra = values[len(columns.columns) :]
     for offset, value in enumerate(extra):
-        if value.strip():
+        if value.strip() and not is_placeholder(value):
             custom[f"column {len(columns.columns) + offset + 1}"] = value.strip()
     if not single and not multi and not custom:
         return RowRejected(row, [FieldError("row", "the row has no values")])
@@ -259,16 +276,31 @@ def build_row(
     iso_country = country if len(country) == 2 and country in phonenumbers.SUPPORTED_REGIONS else ""
     if single.get("country") and not iso_country:
         custom.setdefault(headers["country"], single["country"])
-    emails = [e for raw in multi.get("email", []) for e in _SPLIT_EMAILS.split(raw) if e]
-    phones = [p.strip() for raw in multi.get("phone", []) for p in _SPLIT_PHONES.split(raw) if p.strip()]
-    for value in phones:
-        if re.fullmatch(r"[\d.]+[eE]\+\d+", value):
-            errors.append(FieldError(headers["phone"], f"{value!r} lost its digits to Excel's scientific format"))
+    emails: list[str] = []
+    for raw in multi.get("email", []):
+        for value in (e for e in _SPLIT_EMAILS.split(raw) if e):
+            if normalize_email(value) is None:
+                warnings.append(FieldError(headers["email"], f"{value!r} is not an e-mail address; left out"))
+            else:
+                emails.append(value)
+    phones: list[str] = []
+    for raw in multi.get("phone", []):
+        for value in (p.strip() for p in _SPLIT_PHONES.split(raw) if p.strip()):
+            if re.fullmatch(r"[\d.]+[eE]\+\d+", value):
+                warnings.append(FieldError(headers["phone"], f"{value!r} lost its digits to Excel's scientific format"))
+            elif normalize_phone(value, iso_country or default_country) is None:
+                warnings.append(FieldError(headers["phone"], f"{value!r} is not a valid phone number; left out"))
+            else:
+                phones.append(value)
     name, kind = _name(single)
+    if not name and single.get("id_name"):
+        name, kind = clean_name(f"{headers['id_name']} {single['id_name']}"), "person"
     if not name:
         name = emails[0] if emails else (phones[0] if phones else "")
     if not name and import_type == "leads" and single.get("lead_title"):
         name = clean_name(single["lead_title"])  # Zoho potentials name the deal after the customer
+    if not name and import_type == "leads" and _is_deal(single):
+        name, kind = UNASSIGNED, "company"  # a deal without its customer is still a deal
     group_name = fold_name(name)
     if not name:
         errors.append(FieldError("name", "a row needs a name, company, e-mail or phone for its customer"))
@@ -278,13 +310,17 @@ def build_row(
             FieldError("custom_fields", f"kept the first {MAX_CUSTOM_FIELDS} of {len(custom)} extra columns")
         )
         custom = kept
+    tags = [t.strip() for raw in multi.get("tags", []) for t in re.split(r"[;,]", raw) if t.strip()]
+    for opt_out, tag in (("email_opt_out", EMAIL_OPT_OUT_TAG), ("call_opt_out", CALL_OPT_OUT_TAG)):
+        if any(v.strip().casefold() in _TRUE for v in multi.get(opt_out, [])):
+            tags.append(tag)
     data: dict[str, object] = {
         "name": name or "-",
         "kind": kind,
         "emails": emails[:MAX_CONTACTS],
         "phones": phones[:MAX_CONTACTS],
         "custom_fields": custom,
-        "tags": [t.strip() for raw in multi.get("tags", []) for t in re.split(r"[;,]", raw) if t.strip()],
+        "tags": tags,
         "contact_opt_out": any(v.strip().casefold() in _TRUE for v in multi.get("opt_out", [])),
     }
     for target in ("company", "title", "notes"):
@@ -322,7 +358,7 @@ def build_row(
     lead: LeadDraft | None = None
     if import_type == "leads" and not errors:
         try:
-            lead = _lead(single, name, default_country)
+            lead = _lead(single, name, default_country, hints, headers, row, warnings)
         except ValueError as error:
             errors.append(FieldError(headers.get("value", "value"), str(error)))
     if errors or account is None:
@@ -332,11 +368,15 @@ def build_row(
     return ImportRow(
         row=row,
         account=account,
-        external_id=single.get("external_id", ""),
+        external_id=single.get("external_id") or single.get("id_name", ""),
         group_name=group_name,
         lead=lead,
         warnings=warnings,
     )
+
+
+def _is_deal(single: dict[str, str]) -> bool:
+    return any(single.get(f) for f in ("external_id", "lead_title", "value", "stage", *DATES))
 
 
 def _name(single: dict[str, str]) -> tuple[str, str]:
@@ -348,17 +388,42 @@ def _name(single: dict[str, str]) -> tuple[str, str]:
     return clean_name(company), "company"
 
 
-def _lead(single: dict[str, str], account_name: str, default_country: str) -> LeadDraft:
+def _lead(
+    single: dict[str, str],
+    account_name: str,
+    default_country: str,
+    hints: dict[str, str],
+    headers: dict[str, str],
+    row: int,
+    warnings: list[FieldError],
+) -> LeadDraft:
     source_stage = single.get("stage", "")
     stage, status = map_stage(source_stage) if source_stage else ("prospecting", "open")
+    dates: dict[str, datetime] = {}
+    for name in DATES:
+        if single.get(name):
+            hint = hints.get(name, "")
+            try:
+                order = DAY_FIRST.get(hint, default_country.upper() not in MONTH_FIRST_COUNTRIES)
+                dates[name] = parse_date(single[name], day_first_=order)
+            except ValueError as error:
+                warnings.append(FieldError(headers[name], f"{error}; left out"))
+    if not source_stage and "closed_at" in dates and "won" in header_key(headers["closed_at"]):
+        stage, status = _WON  # a "won date" column without a stage: the file lists won deals
+    if status == "open":
+        dates.pop("closed_at", None)  # an open deal's "closing date" is a forecast, not a close
     currency = (single.get("currency") or "").strip().upper() or currency_for(default_country)
-    value = parse_money(single["value"], currency) if single.get("value") else None
+    value = parse_money(single["value"], currency, hints.get("value", "")) if single.get("value") else None
     if value is not None and not re.fullmatch(r"[A-Z]{3}", value["currency"]):
         raise ValueError(f"{value['currency']!r} is not an ISO 4217 currency code")
     lost_reason = single.get("lost_reason", "")
     if status == "lost" and not lost_reason:
         lost_reason = f"imported as {source_stage}"
-    title = clean_name(single.get("lead_title", "")) or account_name
+    external_id = single.get("external_id") or single.get("id_name", "")
+    title = clean_name(single.get("lead_title", ""))
+    if not title and account_name != UNASSIGNED:
+        title = account_name
+    title = title or (f"Deal {external_id}" if external_id else f"Imported deal (row {row})")
     return LeadDraft(
         title=title[:200],
         stage=stage,
@@ -367,7 +432,10 @@ def _lead(single: dict[str, str], account_name: str, default_country: str) -> Le
         source=single.get("lead_source", "import"),
         lost_reason=lost_reason,
         source_stage=source_stage,
-        external_id=single.get("external_id", ""),
+        external_id=external_id,
+        created_at=dates.get("created_at"),
+        engaged_at=dates.get("engaged_at"),
+        closed_at=dates.get("closed_at"),
     )
 
 
