@@ -44,6 +44,9 @@ def _prepare_env(moto_port: int) -> None:
 def start_moto(host: str, port: int) -> Any:
     from moto.server import ThreadedMotoServer
 
+    from scripts import moto_shim
+
+    moto_shim.apply()  # transactions roll back per item instead of copying whole tables
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     return server
