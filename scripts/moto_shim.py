@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-log = logging.getLogger("tawasul.moto_shim")
+log = logging.getLogger("local_stack.moto_shim")
 
 STREAM_RECORDS = 10_000  # per table; a day of DynamoDB stream retention is far more than the local stack needs
 
