@@ -43,3 +43,9 @@ def idempotency_table_name(stage: str) -> str:
 
 def import_queue_name(stage: str) -> str:
     return f"tawasul-{stage}-imports"
+
+
+def messaging_secret_name(stage: str) -> str:
+    """The Secrets Manager secret holding the stage's messaging credentials (e.g. a WhatsApp
+    sender's tokens); jobs with ``Right.READ_MESSAGING_SECRET`` may read it."""
+    return f"tawasul/{stage}/messaging"

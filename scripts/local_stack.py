@@ -134,12 +134,11 @@ def poll_import_queue(wait_seconds: int = 1) -> int:
 
 
 def run_jobs_once() -> dict[str, Any]:
-    from app import app  # noqa: F401  (registers the jobs)
-    from chalicelib.jobs import JOBS
+    from chalicelib.jobs import JOBS, run_job
 
     results = {}
     for name, job in JOBS.items():
-        results[name] = job.run()
+        results[name] = run_job(job)
         log.info("job %s: %s", name, results[name])
     return results
 
@@ -147,7 +146,7 @@ def run_jobs_once() -> dict[str, Any]:
 def _job_loop(stop: threading.Event) -> None:
     """Run each job on its rate, as EventBridge schedules would in the cloud, and feed the import
     queue to its worker, as the SQS event source mapping would."""
-    from chalicelib.jobs import JOBS
+    from chalicelib.jobs import JOBS, run_job
 
     last: dict[str, float] = {}
     while not stop.wait(1):
@@ -164,7 +163,7 @@ def _job_loop(stop: threading.Event) -> None:
             if time.monotonic() - last.get(name, 0.0) >= job.rate_minutes * 60:
                 last[name] = time.monotonic()
                 try:
-                    job.run()
+                    run_job(job)
                 except Exception:  # a failing job must not stop the server; it is logged
                     if stop.is_set():
                         return

@@ -12,11 +12,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from chalicelib import resources
+from chalicelib.jobs import JOBS, Right
 from chalicelib.persistence import schema
 
 from .api import Api, Function
 from .database import Database
 from .monitoring import Monitoring
+from .rights import grant as grant_rights
 from .uploads import Uploads
 from .users import Users
 
@@ -66,15 +68,12 @@ def public_routes() -> frozenset[tuple[str, str]]:
     return frozenset((spec.method.upper(), spec.path) for spec in http.ROUTES if spec.public)
 
 
-def import_queue_job_functions() -> frozenset[str]:
-    """Logical ids of the scheduled functions whose job queues import continuations
-    (``register(..., sends_to_import_queue=True)`` in chalicelib/jobs), read from the loaded app."""
-    jobs = sys.modules.get("chalicelib.jobs")
-    if jobs is None:
-        return frozenset()
+def job_rights() -> dict[str, frozenset[Right]]:
+    """Logical id of each scheduled job's function -> the rights the job declares (``JOBS`` in
+    chalicelib/jobs, the list app.py schedules)."""
     from chalice.utils import to_cfn_resource_name
 
-    return frozenset(to_cfn_resource_name(job.name) for job in jobs.JOBS.values() if job.sends_to_import_queue)
+    return {to_cfn_resource_name(job.name): job.rights for job in JOBS.values()}
 
 
 class TawasulStack(Stack):
@@ -129,9 +128,9 @@ class TawasulStack(Stack):
         )
         api.require_user_pool(user_pool_arn=users.user_pool.user_pool_arn, public_routes=public_routes())
 
-        import_queue_jobs = import_queue_job_functions()
+        rights = job_rights()
         for function in api.functions:
-            self._grant(function, database=database, uploads=uploads, import_queue_jobs=import_queue_jobs)
+            self._grant(function, stage=stage, database=database, uploads=uploads, rights=rights)
             if not settings.public_base_url and api.has_rest_api and function.kind != "api":
                 # Links in scheduled messages point at the API; the API handler itself cannot
                 # reference the API it belongs to (a cycle), and reads it from each request.
@@ -167,10 +166,12 @@ class TawasulStack(Stack):
         )
 
     @staticmethod
-    def _grant(function: Function, *, database: Database, uploads: Uploads, import_queue_jobs: frozenset[str]) -> None:
+    def _grant(
+        function: Function, *, stage: str, database: Database, uploads: Uploads, rights: dict[str, frozenset[Right]]
+    ) -> None:
         """Least privilege per kind of function: every function works on the main table; the API
         also keeps idempotency records and signs upload URLs; the import worker reads uploads
-        from its queue; a scheduled job that resumes imports queues continuations."""
+        from its queue; a scheduled job gets the rights it declares in chalicelib/jobs."""
         database.grant_items(function.role, schema.MAIN)
         if function.kind == "api":
             database.grant_items(function.role, schema.IDEMPOTENCY)
@@ -181,6 +182,6 @@ class TawasulStack(Stack):
                 raise ValueError(f"{function.logical_id} consumes queues the stack does not define: {unknown}")
             uploads.grant_consume(function.role)
             uploads.fit_consumer_timeout(function.timeout_seconds)
-        if function.kind == "async" and function.logical_id in import_queue_jobs:
-            uploads.grant_resume(function.role)
+        if function.kind == "async":
+            grant_rights(function.role, rights.get(function.logical_id, ()), stage=stage, uploads=uploads)
 
