@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.http import CSV_BODY, Call, QueryParam, Result, endpoint
 from chalicelib.api.presenters import import_out
 from chalicelib.api.schemas import ImportOut, ImportUploadOut
 from chalicelib.config import get_settings
-from chalicelib.services import imports
+
+if TYPE_CHECKING:  # the routes import the service when called: it pulls in CSV reading, charset
+    # detection and the import persistence, which no other route needs at cold start
+    from chalicelib.services import imports
 
 bp = Blueprint(__name__)
 TAGS = ["imports"]
@@ -38,6 +43,8 @@ OPTIONS = (
 
 def _options(call: Call) -> imports.ImportOptions:
     mapping = call.query.get("mapping") or call.headers.get("x-import-mapping")
+    from chalicelib.services import imports
+
     return imports.options(call.query.get("type"), mapping, call.query.get("dry_run"), call.query.get("encoding"))
 
 
@@ -53,6 +60,8 @@ def _options(call: Call) -> imports.ImportOptions:
     query=OPTIONS,
 )
 def post_import(call: Call) -> Result:
+    from chalicelib.services import imports
+
     job = imports.start_inline(call.principal, call.raw_body, _options(call))
     return Result(import_out(job), 202, {"Location": f"/imports/{job.id}"})
 
@@ -69,6 +78,8 @@ def post_import(call: Call) -> Result:
     query=OPTIONS,
 )
 def post_upload(call: Call) -> Result:
+    from chalicelib.services import imports
+
     job, url, expires_in = imports.create_upload(call.principal, _options(call))
     body = ImportUploadOut(
         import_id=job.id,
@@ -84,4 +95,6 @@ def post_upload(call: Call) -> Result:
 
 @endpoint(bp, "/imports/{import_id}", summary="Progress and report of an import", tags=TAGS, response=ImportOut)
 def get_import(call: Call) -> ImportOut:
+    from chalicelib.services import imports
+
     return import_out(imports.get_import(call.principal, call.path["import_id"]))
