@@ -11,7 +11,7 @@ NODE_STAMP  := $(NODE_TOOLS)/node_modules/.installed
 PORT   ?= 8000
 OUT    ?= cdk.out
 
-.PHONY: install openapi-tools run jobs test unit lint smoke bench synth cfn-lint infra-test clean
+.PHONY: install openapi-tools run jobs test unit lint smoke bench bench-imports bench-local-stack bench-cold-start synth cfn-lint infra-test clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,9 +55,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check app.py chalicelib scripts tests infra bench
 	$(BIN)/mypy
 
-## bench: CSV import benchmark against moto server (not part of `make test`); writes bench/results.json
-bench: $(STAMP)
+## bench: every benchmark below (not part of `make test`); each merges its keys into bench/results.json
+bench: bench-imports bench-local-stack bench-cold-start
+
+## bench-imports: CSV import throughput, requests per row and memory against moto server
+bench-imports: $(STAMP)
 	$(BIN)/python -m bench.run
+
+## bench-local-stack: 20,000 POST /accounts against `make run`; the stack's RSS and speed, 2k vs 20k
+bench-local-stack: $(STAMP)
+	$(BIN)/python -m bench.local_stack
+
+## bench-cold-start: `import app` over the libraries it is built on (cold_import_ratio)
+bench-cold-start: $(STAMP)
+	$(BIN)/python -m bench.cold_start
 
 smoke: $(STAMP)
 	$(BIN)/python -m pytest tests/smoke

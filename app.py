@@ -24,9 +24,8 @@ from chalicelib.api import (
 )
 from chalicelib.api.http import CSV_MEDIA_TYPES
 from chalicelib.ids import new_id
-from chalicelib.jobs import JOBS, Job
+from chalicelib.jobs import JOBS, Job, run_job
 from chalicelib.jobs import imports as import_jobs
-from chalicelib.jobs import orders as order_jobs  # noqa: F401  (registers the confirmation ladder)
 from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="tawasul")
@@ -74,7 +73,7 @@ def import_worker(event: Any) -> None:
 
 def _scheduled(job: Job) -> Callable[[Any], dict[str, Any]]:
     def run(event: Any) -> dict[str, Any]:
-        return job.run()
+        return run_job(job)  # the run's id in every log line, its metrics flushed
 
     run.__name__ = job.name
     return run

@@ -327,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     shared_rows = sum(c["rows"] for label, c in table if not label.startswith(("generated", "naive")))
     shared_requests = sum(c["dynamodb_requests"] for label, c in table if not label.startswith(("generated", "naive")))
     results["shared_data_requests_per_row"] = round(shared_requests / max(shared_rows, 1), 4)
-    Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    from bench.local_stack import merge_into
+
+    merge_into(Path(args.out), results)  # keeps the keys other benchmarks wrote
 
     header = f"{'case':44} {'rows':>7} {'sec':>8} {'rows/s':>8} {'req/row':>8} {'RSS MB':>7}"
     header += f" {'created':>8} {'dups':>6} {'rej':>6}"

@@ -10,13 +10,14 @@ API Gateway's authorizer checks them too, but ``chalice local`` does not, so we 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import DEFAULT_JWT_SECRET, Settings
 from chalicelib.domain.errors import Unauthenticated, Unavailable
 from chalicelib.domain.principal import IDENTIFIER, ROLES, Principal, Role
+
+if TYPE_CHECKING:
+    import jwt
 
 _ROLE_PRIORITY: tuple[Role, ...] = ("admin", "manager", "rep")
 LEEWAY_SECONDS = 30
@@ -24,6 +25,8 @@ LEEWAY_SECONDS = 30
 
 @lru_cache(maxsize=4)
 def _jwks_client(url: str) -> jwt.PyJWKClient:
+    import jwt
+
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
 
 
@@ -37,6 +40,8 @@ def principal_from_header(authorization: str | None, settings: Settings) -> Prin
 
 
 def verify(token: str, settings: Settings) -> dict[str, Any]:
+    import jwt  # here, not at import: PyJWT loads cryptography, which public routes never need
+
     options: Any = {"require": ["exp", "sub"]}
     try:
         if settings.cognito_user_pool_id:
@@ -95,4 +100,6 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 
 def issue_local_token(*, secret: str, user_id: str, org_id: str, role: Role, expires_at: int) -> str:
     """An HS256 token as the local stack and tests use; never used with Cognito."""
+    import jwt
+
     return jwt.encode({"sub": user_id, "org": org_id, "role": role, "exp": expires_at}, secret, algorithm="HS256")

@@ -51,3 +51,9 @@ def idempotency_table_name(stage: str) -> str:
 
 def import_queue_name(stage: str) -> str:
     return f"tawasul-{stage}-imports"
+
+
+def messaging_secret_name(stage: str) -> str:
+    """The Secrets Manager secret of the stage's customer messaging: the generated key that signs
+    order-confirmation links (infra/ creates it); jobs with ``Right.READ_MESSAGING_SECRET`` may read it."""
+    return f"tawasul/{stage}/messaging"

@@ -32,7 +32,8 @@ LOCAL_ENV = {
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
 
-log = logging.getLogger("tawasul.local")
+# Not under "tawasul": Chalice sets its app logger ("tawasul") to ERROR, which silenced these lines.
+log = logging.getLogger("local_stack")
 
 
 def _prepare_env(moto_port: int) -> None:
@@ -44,6 +45,9 @@ def _prepare_env(moto_port: int) -> None:
 def start_moto(host: str, port: int) -> Any:
     from moto.server import ThreadedMotoServer
 
+    from scripts import moto_shim
+
+    moto_shim.apply()  # transactions roll back per item instead of copying whole tables
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     return server
@@ -130,12 +134,11 @@ def poll_import_queue(wait_seconds: int = 1) -> int:
 
 
 def run_jobs_once() -> dict[str, Any]:
-    from app import app  # noqa: F401  (registers the jobs)
-    from chalicelib.jobs import JOBS
+    from chalicelib.jobs import JOBS, run_job
 
     results = {}
     for name, job in JOBS.items():
-        results[name] = job.run()
+        results[name] = run_job(job)
         log.info("job %s: %s", name, results[name])
     return results
 
@@ -143,57 +146,106 @@ def run_jobs_once() -> dict[str, Any]:
 def _job_loop(stop: threading.Event) -> None:
     """Run each job on its rate, as EventBridge schedules would in the cloud, and feed the import
     queue to its worker, as the SQS event source mapping would."""
-    from chalicelib.jobs import JOBS
+    from chalicelib.jobs import JOBS, run_job
 
     last: dict[str, float] = {}
     while not stop.wait(1):
         try:
-            while poll_import_queue(wait_seconds=0):  # uploads are processed end to end
+            while not stop.is_set() and poll_import_queue(wait_seconds=0):  # uploads are processed end to end
                 pass
         except Exception:
+            if stop.is_set():
+                return  # moto may already be gone: nothing to report while stopping
             log.exception("import queue poll failed")
         for name, job in JOBS.items():
+            if stop.is_set():
+                return
             if time.monotonic() - last.get(name, 0.0) >= job.rate_minutes * 60:
                 last[name] = time.monotonic()
                 try:
-                    job.run()
+                    run_job(job)
                 except Exception:  # a failing job must not stop the server; it is logged
+                    if stop.is_set():
+                        return
                     log.exception("job %s failed", name)
 
 
+class _StopRequest:
+    """Set by SIGTERM/SIGINT. The handler only flips a flag: it neither raises (a KeyboardInterrupt
+    raised between two startup steps, or inside ``shutdown()``, used to leave the server waiting for
+    a second signal) nor takes a lock (an ``Event.set`` in a handler can deadlock the thread it
+    interrupts). The main thread polls it."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.signal = signum
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self)
+        signal.signal(signal.SIGINT, self)
+
+    def wait(self, poll_seconds: float = 0.2) -> None:
+        while not self.requested:
+            time.sleep(poll_seconds)
+
+
+JOB_STOP_SECONDS = 10  # a job still running after this is abandoned (its thread is a daemon)
+
+
 def serve(host: str, port: int, moto_port: int) -> None:
+    """Run until SIGTERM or SIGINT (Ctrl-C); the first one stops everything cleanly, even while
+    starting up. The HTTP server runs in its own thread so that ``shutdown()`` is called, as it
+    must be, from another thread than the one serving."""
+    stop_request = _StopRequest()
+    stop_request.install()
     moto = None
-    if "AWS_ENDPOINT_URL" not in os.environ:
-        moto = start_moto("127.0.0.1", moto_port)
-        log.info("moto server (DynamoDB, S3, SES, SNS, SQS) on http://127.0.0.1:%d", moto_port)
-    _prepare_env(moto_port)
-
-    from chalice.cli.factory import CLIFactory
-    from chalice.local import create_local_server
-
-    factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
-    config = factory.create_config_obj(chalice_stage_name="local")
-    os.environ.update(config.environment_variables)
-    provision()
-    server = create_local_server(config.chalice_app, config, host, port)
-    from scripts.local_gateway import answer_unknown_routes_with_problems
-
-    answer_unknown_routes_with_problems(server, config.chalice_app, config)  # 404 problem, as in the cloud
-    stop = threading.Event()
-    threading.Thread(target=_job_loop, args=(stop,), daemon=True, name="jobs").start()
-
-    def _terminate(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
-    log.info("Tawasul API on http://%s:%d (Ctrl-C stops everything)", host, port)
+    server = None
+    jobs_stop = threading.Event()
+    threads: list[threading.Thread] = []
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        if "AWS_ENDPOINT_URL" not in os.environ:
+            moto = start_moto("127.0.0.1", moto_port)
+            log.info("moto server (DynamoDB, S3, SES, SNS, SQS) on http://127.0.0.1:%d", moto_port)
+        _prepare_env(moto_port)
+        if stop_request.requested:
+            return
+
+        from chalice.cli.factory import CLIFactory
+        from chalice.local import create_local_server
+
+        factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
+        config = factory.create_config_obj(chalice_stage_name="local")
+        os.environ.update(config.environment_variables)
+        provision()
+        if stop_request.requested:
+            return
+        server = create_local_server(config.chalice_app, config, host, port)
+        from scripts.local_gateway import answer_unknown_routes_with_problems
+
+        answer_unknown_routes_with_problems(server, config.chalice_app, config)  # 404 problem, as in the cloud
+        threads = [
+            threading.Thread(target=server.serve_forever, daemon=True, name="http"),
+            threading.Thread(target=_job_loop, args=(jobs_stop,), daemon=True, name="jobs"),
+        ]
+        for thread in threads:
+            thread.start()
+        log.info("Tawasul API on http://%s:%d (Ctrl-C stops everything)", host, port)
+        stop_request.wait()
     finally:
-        stop.set()
-        server.shutdown()
+        if stop_request.requested:
+            log.info("stopping (%s)", signal.Signals(stop_request.signal).name)  # type: ignore[arg-type]
+        jobs_stop.set()
+        if server is not None:
+            server.shutdown()  # returns once serve_forever has finished its current poll
+            server.server.server_close()
+        for thread in threads:
+            thread.join(timeout=JOB_STOP_SECONDS)
         if moto is not None:
             moto.stop()
         log.info("stopped")
@@ -210,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     if args.command == "run":
         serve(args.host, args.port, args.moto_port)
+        # Everything the stack held lived in this process and has been stopped. Skip the
+        # interpreter's teardown of a heap full of moto objects (seconds under load).
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     else:
         _prepare_env(args.moto_port)
         from chalice.cli.factory import CLIFactory

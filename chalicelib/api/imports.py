@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.http import CSV_BODY, Call, QueryParam, Result, endpoint
@@ -13,7 +15,10 @@ from chalicelib.domain.imports.columns import IMPORT_TYPES, parse_mapping
 from chalicelib.domain.imports.job import ImportOptions
 from chalicelib.domain.imports.reading import encoding_name
 from chalicelib.domain.jsontext import parse_json
-from chalicelib.services import imports
+
+if TYPE_CHECKING:  # the routes import the service when called: it pulls in CSV reading, charset
+    # detection and the import persistence, which no other route needs at cold start
+    pass
 
 bp = Blueprint(__name__)
 TAGS = ["imports"]
@@ -82,6 +87,8 @@ def options(
     query=OPTIONS,
 )
 def post_import(call: Call) -> Result:
+    from chalicelib.services import imports
+
     job = imports.start_inline(call.principal, call.raw_body, _options(call))
     return Result(import_out(job), 202, {"Location": f"/imports/{job.id}"})
 
@@ -98,6 +105,8 @@ def post_import(call: Call) -> Result:
     query=OPTIONS,
 )
 def post_upload(call: Call) -> Result:
+    from chalicelib.services import imports
+
     job, url, expires_in = imports.create_upload(call.principal, _options(call))
     body = ImportUploadOut(
         import_id=job.id,
@@ -113,4 +122,6 @@ def post_upload(call: Call) -> Result:
 
 @endpoint(bp, "/imports/{import_id}", summary="Progress and report of an import", tags=TAGS, response=ImportOut)
 def get_import(call: Call) -> ImportOut:
+    from chalicelib.services import imports
+
     return import_out(imports.get_import(call.principal, call.path["import_id"]))

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import phonenumbers
-
 # Arabic-Indic (U+0660..) and Extended/Persian (U+06F0..) digits read as ASCII digits.
 _DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
 _DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
@@ -46,6 +44,8 @@ def normalize_phone(raw: str, default_country: str) -> str | None:
         return None
     if text.startswith("00"):
         text = "+" + text[2:]
+    import phonenumbers  # here, not at import: its metadata costs every cold start, phones only some requests
+
     try:
         number = phonenumbers.parse(text, default_country.upper() or None)
     except phonenumbers.NumberParseException:

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain.validation import Omittable
@@ -88,6 +87,8 @@ class OrgSettings(Strict):
     @field_validator("default_country")
     @classmethod
     def _known_region(cls, value: str) -> str:
+        import phonenumbers  # only when settings are validated (cold-start cost)
+
         if value not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError("must be an ISO 3166 alpha-2 country with a phone numbering plan")
         return value

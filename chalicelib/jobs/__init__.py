@@ -1,33 +1,96 @@
-"""Scheduled jobs: plain functions registered here, wired to schedules in app.py.
+"""Scheduled jobs: one explicit list, each job with its rate and the AWS rights it needs.
 
-``make jobs`` (scripts/local_stack.py) runs every registered job once; on the local stack
-``TAWASUL_NOW`` sets the clock the run sees.
+``JOBS`` below is the only registry: app.py gives each job a schedule, ``make jobs``
+(scripts/local_stack.py) runs each once (on the local stack ``TAWASUL_NOW`` sets the clock the run
+sees), and infra/ turns each job's ``rights`` into IAM statements on that job's role (every function
+may already use the main table; a right is anything beyond it). Adding a job is one line here.
+
+``run_job`` runs a job the way the HTTP middleware in app.py serves a request: the run gets an id
+that every log line carries as ``correlation_id`` (with the job's name as ``job``), one summary
+line is logged, and the run's metrics are flushed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
+
+from chalicelib.jobs import imports as import_jobs
+from chalicelib.jobs import orders as order_jobs
+
+
+class Right(StrEnum):
+    """An AWS permission a job may need beyond the main table; infra/tawasul_infra/rights.py maps
+    every member to its IAM statements (a test fails if one is missing)."""
+
+    SEND_IMPORT_QUEUE = "send_import_queue"  # sqs:SendMessage on the import queue (continuations)
+    SEND_EMAIL = "send_email"  # ses:SendEmail / SendRawEmail from the account's verified identities
+    PUBLISH_SMS = "publish_sms"  # sns:Publish (SMS to a phone number)
+    SEND_WHATSAPP = "send_whatsapp"  # social-messaging:SendWhatsAppMessage (AWS End User Messaging)
+    READ_MESSAGING_SECRET = "read_messaging_secret"  # secretsmanager:GetSecretValue of the stage's messaging secret
+
+
+# Delivering the outbox: every channel's sender, and the key that signs confirmation links.
+SENDS_MESSAGES = frozenset({Right.SEND_EMAIL, Right.PUBLISH_SMS, Right.SEND_WHATSAPP, Right.READ_MESSAGING_SECRET})
 
 
 @dataclass(frozen=True)
 class Job:
-    name: str
+    name: str  # also the Lambda function's name suffix: snake_case, unique
     rate_minutes: int
     run: Callable[[], dict[str, Any]]
-    sends_to_import_queue: bool = False  # queues import continuations (infra/ grants it SendMessage)
-    sends_messages: bool = False  # delivers the outbox (infra/ grants SES, SNS SMS and WhatsApp sends)
+    rights: frozenset[Right] = frozenset()
 
 
-JOBS: dict[str, Job] = {}
+def _by_name(jobs: Iterable[Job]) -> Mapping[str, Job]:
+    registry: dict[str, Job] = {}
+    for job in jobs:
+        if job.name in registry:
+            raise ValueError(f"two jobs are named {job.name}")
+        registry[job.name] = job
+    return MappingProxyType(registry)
 
 
-def register(
-    name: str, rate_minutes: int, *, sends_to_import_queue: bool = False, sends_messages: bool = False
-) -> Callable[[Callable[[], dict[str, Any]]], Callable[[], dict[str, Any]]]:
-    def wrap(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-        JOBS[name] = Job(name, rate_minutes, fn, sends_to_import_queue, sends_messages)
-        return fn
+JOBS: Mapping[str, Job] = _by_name(
+    [
+        Job(
+            "resume_stalled_imports",
+            rate_minutes=5,
+            run=import_jobs.resume_stalled_imports,
+            rights=frozenset({Right.SEND_IMPORT_QUEUE}),
+        ),
+        Job(
+            "confirmation_ladder",
+            rate_minutes=1,
+            run=order_jobs.confirmation_ladder,
+            rights=SENDS_MESSAGES,
+        ),
+    ]
+)
 
-    return wrap
+
+def run_job(job: Job) -> dict[str, Any]:
+    """One run of ``job`` with the logging keys and metric flushing of an HTTP request."""
+    from chalicelib.ids import new_id
+    from chalicelib.observability import log_keys, logger, metrics
+
+    started = time.perf_counter()
+    outcome = "failed"
+    with log_keys(correlation_id=new_id(), job=job.name):  # this thread's lines only
+        try:
+            result = job.run()
+            outcome = "completed"
+            return result
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.info("job", extra={"outcome": outcome, "duration_ms": round(elapsed_ms, 1)})
+            metrics.add_dimension(name="job", value=job.name)
+            metrics.add_metric(name="JobRuns", unit="Count", value=1)
+            metrics.add_metric(name="JobDuration", unit="Milliseconds", value=elapsed_ms)
+            if outcome == "failed":
+                metrics.add_metric(name="JobFailures", unit="Count", value=1)
+            metrics.flush_metrics()

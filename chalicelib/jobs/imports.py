@@ -1,4 +1,7 @@
-"""Import jobs: the queue worker entry point and the sweeper that resumes stalled imports."""
+"""Import jobs: the queue worker entry point and the sweeper that resumes stalled imports.
+
+The import service is imported inside each function: only these jobs need it, and every other
+Lambda (and every HTTP cold start) would otherwise load it."""
 
 from __future__ import annotations
 
@@ -7,10 +10,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalicelib.jobs import register
 from chalicelib.observability import logger
 from chalicelib.persistence import keys
-from chalicelib.services import imports
 
 
 def imports_in_message(body: str) -> list[tuple[str, str]]:
@@ -45,6 +46,8 @@ def imports_in_message(body: str) -> list[tuple[str, str]]:
 
 def handle_message(body: str, remaining_ms: Callable[[], int] | None = None) -> list[str]:
     """One message of the import queue; returns the import ids it worked on."""
+    from chalicelib.services import imports
+
     done = []
     for org_id, import_id in imports_in_message(body):
         imports.continue_import(org_id, import_id, remaining_ms)
@@ -52,6 +55,9 @@ def handle_message(body: str, remaining_ms: Callable[[], int] | None = None) -> 
     return done
 
 
-@register("resume_stalled_imports", rate_minutes=5, sends_to_import_queue=True)
 def resume_stalled_imports() -> dict[str, Any]:
+    """Queue a continuation for each running import with no progress for a while; fail old ones
+    (scheduled in chalicelib/jobs/__init__.py)."""
+    from chalicelib.services import imports
+
     return imports.resume_stalled_imports()

@@ -1,20 +1,16 @@
 """The confirmation ladder, every minute.
 
-AWS rights it needs (for the job-rights mapping of ``infra/``): DynamoDB read/write on the main
-table, and sending through the outbox's senders: ``ses:SendEmail``, ``sns:Publish`` (SMS) and
-``social-messaging:SendWhatsAppMessage``; ``secretsmanager:GetSecretValue`` on the confirmation
-secret (it signs the links).
+Scheduled in chalicelib/jobs/__init__.py with the rights it needs: sending through the outbox's
+senders (SES e-mail, SNS SMS, WhatsApp) and reading the secret that signs the confirmation links.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.config import now
-from chalicelib.jobs import register
-from chalicelib.services import ladder
 
-
-@register("confirmation_ladder", rate_minutes=1, sends_messages=True)
 def confirmation_ladder() -> dict[str, Any]:
+    from chalicelib.config import now
+    from chalicelib.services import ladder  # only this job needs it: not at every cold start
+
     return ladder.run(now())

@@ -8,17 +8,18 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import Aws, CfnOutput, Duration, Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from chalicelib import resources
+from chalicelib.jobs import JOBS, Right
 from chalicelib.persistence import schema
 
 from .api import Api, Function
 from .database import Database
 from .monitoring import Monitoring
+from .rights import grant as grant_rights
 from .uploads import Uploads
 from .users import Users
 
@@ -68,33 +69,12 @@ def public_routes() -> frozenset[tuple[str, str]]:
     return frozenset((spec.method.upper(), spec.path) for spec in http.ROUTES if spec.public)
 
 
-def import_queue_job_functions() -> frozenset[str]:
-    """Logical ids of the scheduled functions whose job queues import continuations
-    (``register(..., sends_to_import_queue=True)`` in chalicelib/jobs), read from the loaded app."""
-    jobs = sys.modules.get("chalicelib.jobs")
-    if jobs is None:
-        return frozenset()
+def job_rights() -> dict[str, frozenset[Right]]:
+    """Logical id of each scheduled job's function -> the rights the job declares (``JOBS`` in
+    chalicelib/jobs, the list app.py schedules)."""
     from chalice.utils import to_cfn_resource_name
 
-    return frozenset(to_cfn_resource_name(job.name) for job in jobs.JOBS.values() if job.sends_to_import_queue)
-
-
-def message_sending_job_functions() -> frozenset[str]:
-    """Logical ids of the scheduled functions that deliver the outbox
-    (``register(..., sends_messages=True)`` in chalicelib/jobs), read from the loaded app."""
-    jobs = sys.modules.get("chalicelib.jobs")
-    if jobs is None:
-        return frozenset()
-    from chalice.utils import to_cfn_resource_name
-
-    return frozenset(
-        to_cfn_resource_name(job.name) for job in jobs.JOBS.values() if getattr(job, "sends_messages", False)
-    )
-
-
-# What delivering the outbox needs: SES v2 e-mail, SNS SMS (a direct publish to a phone number
-# has no topic ARN, hence "*"), WhatsApp through AWS End User Messaging Social.
-MESSAGE_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail", "sns:Publish", "social-messaging:SendWhatsAppMessage")
+    return {to_cfn_resource_name(job.name): job.rights for job in JOBS.values()}
 
 
 class TawasulStack(Stack):
@@ -149,24 +129,24 @@ class TawasulStack(Stack):
         )
         api.require_user_pool(user_pool_arn=users.user_pool.user_pool_arn, public_routes=public_routes())
 
-        # The key that signs order-confirmation links: generated here, read by the functions at
-        # run time (TAWASUL_CONFIRM_SECRET_ARN, cached), never written into the template.
+        # The key that signs order-confirmation links: generated here under the stage's messaging
+        # secret name (Right.READ_MESSAGING_SECRET grants jobs that name), read by the functions
+        # at run time (TAWASUL_CONFIRM_SECRET_ARN, cached), never written into the template.
         confirm_secret = secretsmanager.Secret(
             self,
             "ConfirmSecret",
+            secret_name=resources.messaging_secret_name(stage),
             description=f"Tawasul {stage}: HMAC key of order-confirmation links",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
             removal_policy=cdk.RemovalPolicy.RETAIN if settings.protect else cdk.RemovalPolicy.DESTROY,
         )
-        import_queue_jobs = import_queue_job_functions()
-        sending_jobs = message_sending_job_functions()
+        rights = job_rights()
         for function in api.functions:
-            self._grant(function, database=database, uploads=uploads, import_queue_jobs=import_queue_jobs)
-            if function.kind == "api" or function.logical_id in sending_jobs:
+            self._grant(function, stage=stage, database=database, uploads=uploads, rights=rights)
+            if function.kind == "api":
                 confirm_secret.grant_read(function.role)
+            if function.kind == "api" or Right.READ_MESSAGING_SECRET in rights.get(function.logical_id, ()):
                 api.set_environment(function, resources.ENV_CONFIRM_SECRET_ARN, confirm_secret.secret_arn)
-            if function.logical_id in sending_jobs:
-                function.role.add_to_policy(iam.PolicyStatement(actions=list(MESSAGE_SEND_ACTIONS), resources=["*"]))
             if not settings.public_base_url and api.has_rest_api and function.kind != "api":
                 # Links in scheduled messages point at the API; the API handler itself cannot
                 # reference the API it belongs to (a cycle), and reads it from each request.
@@ -202,10 +182,12 @@ class TawasulStack(Stack):
         )
 
     @staticmethod
-    def _grant(function: Function, *, database: Database, uploads: Uploads, import_queue_jobs: frozenset[str]) -> None:
+    def _grant(
+        function: Function, *, stage: str, database: Database, uploads: Uploads, rights: dict[str, frozenset[Right]]
+    ) -> None:
         """Least privilege per kind of function: every function works on the main table; the API
         also keeps idempotency records and signs upload URLs; the import worker reads uploads
-        from its queue; a scheduled job that resumes imports queues continuations."""
+        from its queue; a scheduled job gets the rights it declares in chalicelib/jobs."""
         database.grant_items(function.role, schema.MAIN)
         if function.kind == "api":
             database.grant_items(function.role, schema.IDEMPOTENCY)
@@ -216,6 +198,6 @@ class TawasulStack(Stack):
                 raise ValueError(f"{function.logical_id} consumes queues the stack does not define: {unknown}")
             uploads.grant_consume(function.role)
             uploads.fit_consumer_timeout(function.timeout_seconds)
-        if function.kind == "async" and function.logical_id in import_queue_jobs:
-            uploads.grant_resume(function.role)
+        if function.kind == "async":
+            grant_rights(function.role, rights.get(function.logical_id, ()), stage=stage, uploads=uploads)
 

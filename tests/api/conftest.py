@@ -17,6 +17,10 @@ from moto import mock_aws
 from chalicelib.auth import issue_local_token
 from chalicelib.config import get_settings
 from chalicelib.persistence.schema import MAIN, TABLES
+from scripts import moto_shim
+
+# The local stack's moto, not stock moto: transactions roll back per item instead of copying tables.
+moto_shim.apply()
 
 
 @pytest.fixture(autouse=True)

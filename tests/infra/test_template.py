@@ -150,7 +150,7 @@ def test_roles_get_only_what_their_function_uses(fixture_stack: Template) -> Non
     job = grants(fixture_stack, "EveryFiveMinutes")
     assert job["dynamodb:PutItem"] == {main}
     assert not any(a.startswith("s3:") for a in job)
-    assert queue not in job.get("sqs:SendMessage", set())  # a job that does not declare sends_to_import_queue
+    assert queue not in job.get("sqs:SendMessage", set())  # a job that does not declare Right.SEND_IMPORT_QUEUE
 
     worker = grants(fixture_stack, "ImportWorker")
     assert worker["sqs:ReceiveMessage"] == {queue}
@@ -375,3 +375,49 @@ def test_cfn_lint_reports_no_errors(stacks: dict[str, Template], fixture_stack: 
         [str(Path(sys.executable).with_name("cfn-lint")), *paths], capture_output=True, text=True, timeout=240
     )
     assert result.returncode & 2 == 0, result.stdout + result.stderr  # bit 2: errors (4 = warnings)
+
+
+def test_every_job_right_maps_to_the_statements_it_names() -> None:
+    """infra/tawasul_infra/rights.py: each ``Right`` a job may declare becomes IAM statements."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk.assertions import Template as CdkTemplate
+
+    from chalicelib.jobs import Right
+    from infra.tawasul_infra.rights import grant, grants
+    from infra.tawasul_infra.uploads import Uploads
+
+    expected = {
+        Right.SEND_IMPORT_QUEUE: {"sqs:SendMessage"},
+        Right.SEND_EMAIL: {"ses:SendEmail", "ses:SendRawEmail"},
+        Right.PUBLISH_SMS: {"sns:Publish"},
+        Right.SEND_WHATSAPP: {"social-messaging:SendWhatsAppMessage"},
+        Right.READ_MESSAGING_SECRET: {"secretsmanager:GetSecretValue"},
+    }
+    assert set(expected) == set(Right)
+    stack = cdk.Stack(cdk.App(), "Rights")
+    uploads = Uploads(
+        stack, "Uploads", bucket_name="rights-test-uploads", queue_name="rights-test-imports", prefix="uploads/",
+        allowed_origins=["*"], expire_after=cdk.Duration.days(1), protect=False,
+    )  # fmt: skip
+    assert set(grants(stage="dev", uploads=uploads)) == set(Right)
+    for right in expected:
+        role = iam.Role(stack, f"Role{right.name}", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        grant(role, {right}, stage="dev", uploads=uploads)
+    body = CdkTemplate.from_stack(stack).to_json()
+    for right, actions in expected.items():
+        role_id = next(
+            k for k, v in body["Resources"].items()
+            if v["Type"] == "AWS::IAM::Role" and k.startswith(f"Role{right.name.replace('_', '')}")
+        )
+        granted = {
+            action
+            for v in body["Resources"].values()
+            if v["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in v["Properties"]["Roles"]
+            for statement in v["Properties"]["PolicyDocument"]["Statement"]
+            for action in as_list(statement["Action"])
+        }
+        assert actions <= granted, right
+        assert not (granted - actions - {"sqs:GetQueueAttributes", "sqs:GetQueueUrl"}), right  # nothing more
+    secret = json.dumps(body)
+    assert "secret:tawasul/dev/messaging-??????" in secret

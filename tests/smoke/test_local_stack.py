@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -164,3 +165,79 @@ def test_pipeline_and_import_over_http(stack):
     assert skipped_back.status_code == 409
     timeline = requests.get(f"{stack}/accounts/{account['id']}/timeline", headers=_auth(), timeout=10).json()
     assert [entry["kind"] for entry in timeline["items"]][:2] == ["stage_move", "lead_created"]
+
+
+def _start_stack(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port, moto_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TAWASUL_"))}
+    env["TAWASUL_JWT_SECRET"] = SECRET
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.local_stack", "run", "--port", str(port), "--moto-port", str(moto_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _wait_for(condition: Any, process: subprocess.Popen[bytes], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise RuntimeError(f"local stack: no {what}")
+        time.sleep(0.1)
+
+
+def _ready(base: str) -> Any:
+    def check() -> bool:
+        try:
+            return requests.get(f"{base}/health", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    return check
+
+
+def _stopped_cleanly(process: subprocess.Popen[bytes], log_path: Path) -> tuple[int | None, str]:
+    """SIGTERM to the stack process alone (not its group), once; its exit code and stderr."""
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        code: int | None = process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        code = None  # still running after one signal
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    return code, log_path.read_text(errors="replace")
+
+
+def test_one_sigterm_stops_a_serving_stack_cleanly(tmp_path):
+    log_path = tmp_path / "stack.log"
+    process, base = _start_stack(log_path)
+    _wait_for(_ready(base), process, "answer to /health")
+    token = jwt.encode({"sub": "r", "org": "sig", "role": "admin", "exp": int(time.time()) + 600}, SECRET, "HS256")
+    assert requests.post(
+        f"{base}/accounts", json={"name": "Sig Term"}, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).status_code == 201
+
+    code, stderr = _stopped_cleanly(process, log_path)
+
+    assert code == 0, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert "stopping (SIGTERM)" in stderr and stderr.rstrip().endswith("stopped")
+
+
+def test_one_sigterm_while_the_stack_is_starting_stops_it_cleanly(tmp_path):
+    log_path = tmp_path / "stack.log"
+    process, _ = _start_stack(log_path)
+    # moto is up and the tables are being created: the API is not serving yet
+    _wait_for(lambda: "moto server" in log_path.read_text(errors="replace"), process, "moto server line")
+
+    code, stderr = _stopped_cleanly(process, log_path)
+
+    assert code == 0, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert "Tawasul API on" not in stderr  # it stopped before serving

@@ -15,8 +15,7 @@ import io
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-from charset_normalizer import from_bytes
+from typing import Any
 
 from chalicelib.domain.errors import MalformedRequest
 
@@ -98,6 +97,13 @@ def encoding_name(name: str) -> str:
     return codec
 
 
+def _best_match(sample: bytes, cp_isolation: list[str] | None = None) -> Any:
+    """charset-normalizer's best reading, imported here: it costs every cold start at import."""
+    from charset_normalizer import from_bytes
+
+    return from_bytes(sample, cp_isolation=cp_isolation).best()
+
+
 def detect_format(sample: bytes, encoding: str | None = None) -> CsvFormat:
     """Encoding (charset-normalizer, unless ``encoding`` says it), BOM, newline and delimiter of a
     file from its first lines."""
@@ -105,7 +111,7 @@ def detect_format(sample: bytes, encoding: str | None = None) -> CsvFormat:
         raise MalformedRequest("The CSV file is empty.")
     if encoding:
         return _with_encoding(sample, encoding)
-    match = from_bytes(sample).best()
+    match = _best_match(sample)
     if match is None:
         raise MalformedRequest("The file is not text in an encoding we can read; export it as CSV.")
     encoding = codecs.lookup(match.encoding).name.replace("-", "_")
@@ -147,7 +153,7 @@ def _prefer_arabic_windows(sample: bytes, chaos: float) -> str | None:
     Excel on an Arabic Windows saves CSV as Windows-1256, but on a short file charset-normalizer
     ranks code pages that decode the same bytes equally (Windows-1255, Hebrew, often comes first).
     """
-    arabic = from_bytes(sample, cp_isolation=["cp1256"]).best()
+    arabic = _best_match(sample, cp_isolation=["cp1256"])
     if arabic is None or arabic.chaos > chaos:
         return None
     wide = [c for c in str(arabic) if ord(c) > 127]
@@ -176,7 +182,7 @@ def _prefer_western_windows(sample: bytes, chaos: float) -> str | None:
     (Polish ł, ś, ź) keeps its code page. Czech or Hungarian files whose letters all exist in
     Windows-1252 lose the tie: ``?encoding=cp1250`` says what the file is.
     """
-    western = from_bytes(sample, cp_isolation=["cp1252"]).best()
+    western = _best_match(sample, cp_isolation=["cp1252"])
     return "cp1252" if western is not None and western.chaos <= chaos else None
 
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-import phonenumbers
 from pydantic import ValidationError
 
 from chalicelib.domain.accounts import Account, AccountCreate, new_account
@@ -273,6 +272,8 @@ def build_row(
     errors: list[FieldError] = []
     warnings: list[FieldError] = []
     country = single.get("country", "").upper()
+    import phonenumbers  # only when rows are read (cold-start cost)
+
     iso_country = country if len(country) == 2 and country in phonenumbers.SUPPORTED_REGIONS else ""
     if single.get("country") and not iso_country:
         custom.setdefault(headers["country"], single["country"])
