@@ -151,9 +151,13 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
             "required": ["token", "action"],
             "properties": {"token": {"type": "string"}, "action": {"type": "string", "enum": ["confirm", "cancel"]}},
         }
+        # The page's HTML form sends this; the same fields as a JSON object are accepted too (not
+        # listed as a second content type: openapi-python-client 0.29 generates a client that does
+        # not import for a body with two content types).
         op["requestBody"] = {
             "required": True,
-            "content": {"application/x-www-form-urlencoded": {"schema": form}, "application/json": {"schema": form}},
+            "description": "an HTML form (application/x-www-form-urlencoded); the same fields as JSON work too",
+            "content": {"application/x-www-form-urlencoded": {"schema": form}},
         }
     elif spec.body == JSON_BODY:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}

@@ -22,7 +22,7 @@ from chalicelib.domain.orders import (
     format_amount,
 )
 from chalicelib.domain.timeutil import format_rfc3339
-from chalicelib.services import orders
+from chalicelib.services import confirmation, orders
 
 bp = Blueprint(__name__)
 TAGS = ["orders"]
@@ -59,6 +59,12 @@ class OrderRiskOut(BaseModel):
     flags: list[RiskFlagOut]
 
 
+class ConfirmationLinkOut(BaseModel):
+    url: str = Field(description="the page the ladder's SMS and WhatsApp messages link to")
+    token: str
+    expires_at: str
+
+
 class OrderOut(Resource):
     account_id: str
     lead_id: str | None
@@ -79,6 +85,11 @@ class OrderOut(Resource):
     ladder_due_at: str | None
     allowed_events: list[str]
     events: list[dict[str, Any]] | None = Field(default=None, description="oldest first; on GET /orders/{id}")
+    confirmation: ConfirmationLinkOut | None = Field(
+        default=None,
+        description="on GET /orders/{id} while the order is pending_confirmation: the signed link the ladder "
+        "sends, for a rep to pass on by hand (e.g. on the manual call)",
+    )
 
 
 class OrderPage(BaseModel):
@@ -90,9 +101,12 @@ def _money(amount: Any, currency: str) -> Money:
     return Money.model_construct(amount=format_amount(amount, currency), currency=currency)
 
 
-def order_out(order: Order, events: list[Any] | None = None) -> OrderOut:
+def order_out(order: Order, events: list[Any] | None = None, link: confirmation.Link | None = None) -> OrderOut:
     risk = order.risk or {}
     return OrderOut(
+        confirmation=ConfirmationLinkOut(url=link.url, token=link.token, expires_at=format_rfc3339(link.expires_at))
+        if link
+        else None,
         id=order.id,
         created_at=format_rfc3339(order.created_at),
         updated_at=format_rfc3339(order.updated_at),
@@ -207,7 +221,7 @@ def list_orders(call: Call) -> dict[str, Any]:
 @endpoint(bp, "/orders/{order_id}", summary="Read an order with its events", tags=TAGS, response=OrderOut)
 def get_order(call: Call) -> OrderOut:
     order = orders.get_order(call.principal, call.path["order_id"])
-    return order_out(order, orders.order_events(order))
+    return order_out(order, orders.order_events(order), confirmation.pending_link(order))
 
 
 @endpoint(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from chalicelib.config import confirm_secret, now
-from chalicelib.domain import confirm_token
+from chalicelib.config import confirm_secret, get_settings, now
+from chalicelib.domain import confirm_token, ladder
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.orders import Order
 from chalicelib.persistence import orders as store
@@ -25,6 +26,27 @@ class Answer:
     @property
     def refused(self) -> bool:
         return self.outcome in ("already_cancelled", "too_late")
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    token: str
+    expires_at: datetime
+
+
+def link(order: Order) -> Link:
+    """The signed link the ladder's SMS and WhatsApp messages carry (valid until the ladder's
+    cancel time plus a margin)."""
+    expires_at = ladder.token_expiry(order)
+    token = confirm_token.issue(confirm_secret(), order.org_id, order.id, expires_at)
+    url = f"{get_settings().public_base_url.rstrip('/')}/orders/{order.id}/confirm?token={token}"
+    return Link(url, token, expires_at)
+
+
+def pending_link(order: Order) -> Link | None:
+    """The link while the order waits for the customer, for a rep to send by hand; else None."""
+    return link(order) if order.status == "pending_confirmation" else None
 
 
 def open_order(order_id: str, token: str) -> Order:

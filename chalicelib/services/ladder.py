@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.config import confirm_secret, get_settings
-from chalicelib.domain import confirm_token, ladder
+from chalicelib.domain import ladder
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messages import Message, new_message
@@ -25,14 +24,13 @@ from chalicelib.persistence import db, keys
 from chalicelib.persistence import messages as message_store
 from chalicelib.persistence import orders as store
 from chalicelib.persistence.models import AccountItem, OrderItem
-from chalicelib.services import outbox
+from chalicelib.services import confirmation, outbox
 
 CANCEL_STEP = len(ladder.STEPS)
 
 
 def confirmation_link(order: Order) -> str:
-    token = confirm_token.issue(confirm_secret(), order.org_id, order.id, ladder.token_expiry(order))
-    return f"{get_settings().public_base_url.rstrip('/')}/orders/{order.id}/confirm?token={token}"
+    return confirmation.link(order).url
 
 
 def order_ref(order: Order) -> str:
