@@ -12,6 +12,7 @@ from chalice import Chalice, CORSConfig, Rate, Response
 from chalicelib.api import (
     accounts,
     confirm,
+    coupons,
     imports,
     leads,
     messages,
@@ -25,6 +26,7 @@ from chalicelib.api import (
 from chalicelib.api.http import CSV_MEDIA_TYPES
 from chalicelib.ids import new_id
 from chalicelib.jobs import JOBS, Job
+from chalicelib.jobs import follow_ups as follow_up_jobs  # noqa: F401  (registers the follow-up job)
 from chalicelib.jobs import imports as import_jobs
 from chalicelib.jobs import orders as order_jobs  # noqa: F401  (registers the confirmation ladder)
 from chalicelib.observability import logger, metrics, tracer
@@ -60,6 +62,7 @@ app.register_blueprint(imports.bp)
 app.register_blueprint(orders.bp)
 app.register_blueprint(messages.bp)
 app.register_blueprint(confirm.bp)
+app.register_blueprint(coupons.bp)
 
 
 # S3 upload events reach the import queue through SQS (infra/ wires bucket -> queue + DLQ);

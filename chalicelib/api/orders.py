@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.api.coupons import CouponOut, coupon_out
 from chalicelib.api.http import PATH_VALUE, Call, QueryParam, Result, endpoint, page
 from chalicelib.api.schemas import Resource
 from chalicelib.domain.errors import ValidationFailed
@@ -79,6 +80,10 @@ class OrderOut(Resource):
     ladder_due_at: str | None
     allowed_events: list[str]
     events: list[dict[str, Any]] | None = Field(default=None, description="oldest first; on GET /orders/{id}")
+    coupons: list[CouponOut] | None = Field(
+        default=None,
+        description="on POST /orders for a good returning customer: their unused, unexpired coupons (latest first)",
+    )
 
 
 class OrderPage(BaseModel):
@@ -158,8 +163,11 @@ def order_out(order: Order, events: list[Any] | None = None) -> OrderOut:
     errors=[404],
 )
 def create_order(call: Call) -> Result:
-    order = orders.create_order(call.principal, call.body)
-    return Result(order_out(order), 201, {"Location": f"/orders/{order.id}"})
+    order, offers = orders.place_order(call.principal, call.body)
+    body = order_out(order)
+    if offers:
+        body.coupons = [coupon_out(c, order.created_at) for c in offers]
+    return Result(body, 201, {"Location": f"/orders/{order.id}"})
 
 
 def _flag(call: Call, name: str) -> bool:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from chalicelib.config import now
 from chalicelib.domain import follow_ups, ladder
+from chalicelib.domain.coupons import Coupon, is_good_customer
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.order_risk import KeyType, assess, match_keys
 from chalicelib.domain.orders import STATUSES, Order, OrderCreate, OrderEvent, OrderEventIn, apply_event, new_order
 from chalicelib.domain.principal import Principal
 from chalicelib.ids import new_id
+from chalicelib.persistence import coupons as coupon_store
 from chalicelib.persistence import db
 from chalicelib.persistence import follow_ups as follow_up_store
 from chalicelib.persistence import orders as store
@@ -62,6 +64,16 @@ def create_order(principal: Principal, data: OrderCreate) -> Order:
         account_exists_check(tx, order.org_id, order.account_id)
     order.version = 1
     return order
+
+
+def place_order(principal: Principal, data: OrderCreate) -> tuple[Order, list[Coupon]]:
+    """``create_order``; a good returning customer also sees the coupons they can use on it
+    (DOMAIN.md section 2: good customers always get the latest discounts; one more Query)."""
+    order = create_order(principal, data)
+    if not is_good_customer(order.risk):
+        return order, []
+    offers = coupon_store.for_account(order.org_id, order.account_id)
+    return order, [c for c in offers if c.usable(order.created_at)]
 
 
 def get_order(principal: Principal, order_id: str) -> Order:

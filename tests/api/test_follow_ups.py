@@ -12,6 +12,7 @@ import pytest
 from chalicelib import messaging
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.timeutil import format_rfc3339
+from chalicelib.jobs import JOBS
 from chalicelib.persistence import follow_ups as follow_up_store
 from tests.api.order_helpers import event, place
 from tests.api.pipeline_helpers import account
@@ -119,3 +120,267 @@ def test_the_largest_plan_fits_in_one_transaction(api, monkeypatch):
     assert len(follow_up_store.plan_of("org-a", order["id"])) == 24
     assert sizes == [2 * 24 + 1 + 2 + 3]  # plan + due entries, order, event + timeline entry, 3 match keys
     assert sizes[0] <= 100
+
+
+# -- the job over a simulated month -------------------------------------------------------------
+
+
+def run_job(monkeypatch, at: datetime) -> dict[str, Any]:
+    set_clock(monkeypatch, at)
+    return JOBS["follow_ups"].run()
+
+
+def run_month(monkeypatch, start: datetime = T0, days: int = 31, every_hours: int = 24) -> list[dict[str, Any]]:
+    return [run_job(monkeypatch, start + timedelta(hours=h)) for h in range(0, days * 24, every_hours)]
+
+
+def sent() -> list[messaging.Envelope]:
+    return [envelope for envelope, _ in messaging.recorded()]
+
+
+def messages_of(api, order_id: str, status: str | None = None) -> list[dict[str, Any]]:
+    query = f"/messages?order_id={order_id}" + (f"&status={status}" if status else "")
+    r = api.call("GET", query, **MANAGER)
+    assert r.status == 200, r.raw
+    return list(r.json["items"])
+
+
+def test_the_whole_plan_is_sent_once_over_a_month(api, monkeypatch):
+    assert api.call("PUT", "/settings", {"support_email": "help@shop.example"}, **ADMIN).status == 200
+    order = paid_order(api, monkeypatch)
+    run_month(monkeypatch)
+    envelopes = sent()
+    assert [e.message_id for e in envelopes] == list(dict.fromkeys(e.message_id for e in envelopes))
+    by_kind = {m["id"]: m["kind"] for m in messages_of(api, order["id"])}
+    assert [by_kind[e.message_id] for e in envelopes] == [
+        "bonus_material",
+        "checkin",
+        "checkin",
+        "review_request",
+        "referral_request",
+        "coupon",
+    ]
+    assert {e.channel for e in envelopes} == {"email"} and {e.to for e in envelopes} == {"sara@example.com"}
+    assert all(e.body.startswith("Automated message") and e.subject for e in envelopes)
+    assert all(e.reply_to == "help@shop.example" for e in envelopes)
+    bonus, checkin, _, review, _, coupon_message = envelopes
+    assert "a free gift — nothing was added to your order" in bonus.body
+    assert "Starter guide: https://example.com/guide.pdf" in bonus.body
+    # within the refund window (30 days from day 0): support is reachable, and until when
+    assert "2026-12-22" in checkin.body and "help@shop.example" in checkin.body
+    assert "reply to this message with 1 to 5 stars" in review.body
+    [coupon] = api.call("GET", f"/accounts/{order['account_id']}/coupons").json["items"]
+    assert coupon["code"] in coupon_message.body and "10%" in coupon_message.body
+    assert coupon["percent_off"] == 10 and coupon["usable"] and coupon["order_id"] == order["id"]
+    assert coupon["valid_until"] == format_rfc3339(T0 + timedelta(days=14, hours=0) + timedelta(days=30))
+    # the plan is spent: later runs send nothing
+    run_month(monkeypatch, T0 + timedelta(days=31), days=3)
+    assert len(sent()) == 6
+    assert sorted(m["status"] for m in messages_of(api, order["id"])) == ["sent"] * 6
+    timeline = api.call("GET", f"/accounts/{order['account_id']}/timeline").json["items"]
+    assert sum(1 for e in timeline if e["kind"] == "message") == 6
+
+
+def test_arabic_by_default_and_whatsapp_without_an_email(api, monkeypatch):
+    acc = account(api, "محمد", body={"phones": ["0501234567"]})
+    order = paid_order(api, monkeypatch, acc, email=None, phone="0501234567")
+    run_job(monkeypatch, T0)
+    [bonus] = sent()
+    assert bonus.channel == "whatsapp" and bonus.to == "+966501234567" and bonus.subject is None
+    assert bonus.body.startswith("رسالة آلية") and "هدية مجانية — لم يُضف أي مبلغ إلى طلبك" in bonus.body
+    assert messages_of(api, order["id"])[0]["channel"] == "whatsapp"
+
+
+def test_the_organisation_names_the_channel_and_the_text(api, monkeypatch):
+    change = {
+        "follow_up": {"channels": {"bonus_material": "sms"}},
+        "message_templates": {"bonus_material": {"en": "Thanks {customer_name}! {link}"}},
+    }
+    assert api.call("PUT", "/settings", change, **ADMIN).status == 200
+    acc = account(api, "Sara", body={"emails": ["sara@example.com"], "phones": ["0501234567"], "language": "en"})
+    paid_order(api, monkeypatch, acc)
+    run_job(monkeypatch, T0)
+    [bonus] = sent()
+    assert bonus.channel == "sms" and bonus.to == "+966501234567"
+    assert bonus.body.startswith("Automated message: ") and "Thanks Sara!" in bonus.body
+    assert "a free gift — nothing was added to your order" in bonus.body
+
+
+def test_overlapping_runs_send_nothing_twice(api, monkeypatch):
+    import threading
+
+    from tests.api.order_helpers import atomic_requests
+
+    orders = [
+        paid_order(api, monkeypatch, account(api, f"عميل {i}", body={"emails": [f"c{i}@example.com"]}))
+        for i in range(3)
+    ]
+    set_clock(monkeypatch, T0 + timedelta(days=1))  # bonus (day 0) and first check-in (day 1) of each order
+    barrier = threading.Barrier(2)
+    results: list[dict[str, Any]] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(JOBS["follow_ups"].run())
+
+    with atomic_requests():
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sum(r["queued"] for r in results) == 6
+    assert sum(r["outbox"]["sent"] for r in results) == 6
+    assert len(sent()) == 6 and len({e.message_id for e in sent()}) == 6
+    assert sorted(e.to for e in sent()) == sorted(f"c{i}@example.com" for i in range(3) for _ in range(2))
+    for order in orders:
+        assert sorted(m["kind"] for m in messages_of(api, order["id"])) == ["bonus_material", "checkin"]
+
+
+def test_a_retried_run_sends_nothing_twice(api, monkeypatch):
+    from chalicelib.services import outbox
+
+    order = paid_order(api, monkeypatch)
+    real = outbox.deliver_due
+    # the run dies after queueing the bonus message, before its outbox pass
+    monkeypatch.setattr(outbox, "deliver_due", lambda now: (_ for _ in ()).throw(SystemExit("timeout")))
+    with pytest.raises(SystemExit):
+        run_job(monkeypatch, T0)
+    monkeypatch.setattr(outbox, "deliver_due", real)
+    assert sent() == []
+    result = run_job(monkeypatch, T0 + timedelta(minutes=5))  # the retry: nothing queued again, the message goes
+    assert result["queued"] == 0 and result["outbox"]["sent"] == 1 and len(sent()) == 1
+    # the next run dies while the provider takes the check-in (sent, but never recorded sent)
+    real_deliver = messaging.deliver
+
+    def deliver_then_die(envelope: messaging.Envelope) -> str:
+        real_deliver(envelope)
+        raise SystemExit("timeout")
+
+    monkeypatch.setattr(messaging, "deliver", deliver_then_die)
+    with pytest.raises(SystemExit):
+        run_job(monkeypatch, T0 + timedelta(days=1))
+    monkeypatch.setattr(messaging, "deliver", real_deliver)
+    assert len(sent()) == 2
+    for minutes in (1, 5, 30):  # retries, before and after the send timeout: never resent
+        run_job(monkeypatch, T0 + timedelta(days=1, minutes=minutes))
+    assert len(sent()) == 2
+    checkin = [m for m in messages_of(api, order["id"]) if m["kind"] == "checkin"]
+    assert [(m["status"], m["failure_reason"]) for m in checkin] == [
+        ("failed", "delivery not confirmed; not resent to avoid a duplicate")
+    ]
+
+
+def test_a_refund_on_day_5_stops_the_rest(api, monkeypatch):
+    order = paid_order(api, monkeypatch)
+    run_month(monkeypatch, days=5)
+    assert len(sent()) == 3  # bonus, check-ins on days 1 and 3
+    set_clock(monkeypatch, T0 + timedelta(days=5))
+    assert event(api, order["id"], "refunded").status == 200
+    run_month(monkeypatch, T0 + timedelta(days=5), days=26)
+    assert len(sent()) == 3
+    skipped = messages_of(api, order["id"], "skipped")
+    assert sorted(m["kind"] for m in skipped) == ["coupon", "referral_request", "review_request"]
+    assert {m["failure_reason"] for m in skipped} == {"not sent: the order is refunded"}
+    assert api.call("GET", f"/accounts/{order['account_id']}/coupons").json["items"] == []
+    timeline = api.call("GET", f"/accounts/{order['account_id']}/timeline").json["items"]
+    assert sorted(e["data"]["status"] for e in timeline if e["kind"] == "message") == ["sent"] * 3 + ["skipped"] * 3
+    assert {e["data"].get("failure_reason") for e in timeline if e["kind"] == "message"} == {
+        None,
+        "not sent: the order is refunded",
+    }
+
+
+def test_an_opt_out_stops_everything(api, monkeypatch):
+    acc = account(api, "سارة", body={"emails": ["sara@example.com"]})
+    profile = api.call("GET", f"/accounts/{acc}").json
+    r = api.call("PATCH", f"/accounts/{acc}", {"contact_opt_out": True, "version": profile["version"]})
+    assert r.status == 200, r.raw
+    order = paid_order(api, monkeypatch, acc)
+    run_month(monkeypatch)
+    assert sent() == []
+    skipped = messages_of(api, order["id"], "skipped")
+    assert len(skipped) == 6 and {m["failure_reason"] for m in skipped} == {
+        "not sent: the customer opted out of contact"
+    }
+    assert messages_of(api, order["id"], "sent") == []
+
+
+def test_quiet_hours_delay_then_send(api, monkeypatch):
+    night = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # Sunday 03:00 in Riyadh
+    acc = account(api, "سارة", body={"emails": ["sara@example.com"]})
+    order = place(api, acc, body={"payment": "prepaid"})
+    set_clock(monkeypatch, night)
+    assert event(api, order["id"], "paid").status == 200
+    assert run_job(monkeypatch, night)["waiting"] == 1 and sent() == []
+    [bonus] = [p for p in follow_up_store.plan_of("org-a", order["id"]) if p.kind == "bonus_material"]
+    assert bonus.due_at == datetime(2026, 11, 22, 6, 0, tzinfo=UTC) and "09:00" in (bonus.reason or "")
+    assert run_job(monkeypatch, night + timedelta(hours=2, minutes=59))["waiting"] == 0 and sent() == []
+    assert run_job(monkeypatch, night + timedelta(hours=6))["queued"] == 1 and len(sent()) == 1
+    # the first check-in falls on Monday 03:00 and goes at 09:00; the day-3 one, due on Wednesday
+    # 03:00, too
+    run_month(monkeypatch, night + timedelta(days=1), days=3, every_hours=3)
+    times = [m["sent_at"] for m in sorted(messages_of(api, order["id"], "sent"), key=lambda m: m["sent_at"])]
+    assert times == ["2026-11-22T06:00:00Z", "2026-11-23T06:00:00Z", "2026-11-25T06:00:00Z"]
+
+
+def test_the_weekend_waits(api, monkeypatch):
+    thursday = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday noon in Riyadh; Friday and Saturday off
+    acc = account(api, "سارة", body={"emails": ["sara@example.com"]})
+    order = place(api, acc, body={"payment": "prepaid"})
+    set_clock(monkeypatch, thursday)
+    assert event(api, order["id"], "paid").status == 200
+    run_month(monkeypatch, thursday, days=4, every_hours=3)
+    times = [m["sent_at"] for m in sorted(messages_of(api, order["id"], "sent"), key=lambda m: m["sent_at"])]
+    assert times == ["2026-11-26T09:00:00Z", "2026-11-29T06:00:00Z"]  # bonus now; Friday's check-in on Sunday
+
+
+def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
+    from chalicelib.persistence import db, keys
+    from chalicelib.persistence.models import DueItem
+    from chalicelib.services import follow_ups as service
+
+    for i in range(20):  # 20 orders paid: their bonus materials are due now
+        paid_order(api, monkeypatch, account(api, f"عميل {i}", body={"emails": [f"c{i}@example.com"]}))
+    filler = [
+        DueItem(
+            keys.follow_up_due(i % keys.FOLLOW_UP_SHARDS),
+            keys.due_entry(T0 + timedelta(days=1 + i % 30), "org-a", f"later-{i}"),
+            org_id="org-a",
+            target_pk=keys.order("org-a", f"later-{i}"),
+            target_sk=keys.follow_up("checkin", 1),
+            account_id="nobody",
+            order_id=f"later-{i}",
+        )
+        for i in range(5000)
+    ]
+    db.ready()
+    db.batch_write(filler)
+    reads: list[tuple[str, int]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: Any) -> Any:
+        response = original(self, operation, params)
+        if self.meta.service_model.service_name == "dynamodb" and operation in (
+            "Query",
+            "Scan",
+            "GetItem",
+            "BatchGetItem",
+        ):
+            scanned = response.get("ScannedCount", len(next(iter(response.get("Responses", {}).values()), [])))
+            reads.append((operation, scanned))
+        return response
+
+    # What is measured is what the job reads to find its work; the writes per item are covered above
+    # (and moto copies the whole table for each transaction, minutes at this size).
+    handled: list[str] = []
+    monkeypatch.setattr(service, "handle", lambda item, *a, **kw: handled.append(item.order_id) or "queued")
+    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        result = service.run(T0 + timedelta(minutes=1))
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    assert result["queued"] == 20 and len(set(handled)) == 20
+    # one Query per shard, one batch read (items, orders, accounts, settings); then the outbox's Queries
+    assert [op for op, _ in reads] == ["Query"] * 4 + ["BatchGetItem"] + ["Query"] * 4
+    assert sum(n for _, n in reads) == 20 + 20 * 3  # 20 due entries; 20 items, orders and accounts: not 5,000
