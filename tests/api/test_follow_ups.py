@@ -384,3 +384,28 @@ def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
     # one Query per shard, one batch read (items, orders, accounts, settings); then the outbox's Queries
     assert [op for op, _ in reads] == ["Query"] * 4 + ["BatchGetItem"] + ["Query"] * 4
     assert sum(n for _, n in reads) == 20 + 20 * 3  # 20 due entries; 20 items, orders and accounts: not 5,000
+
+
+def test_the_referral_request_opens_one_on_the_won_lead(api, monkeypatch):
+    from tests.api.pipeline_helpers import lead as new_lead
+    from tests.api.pipeline_helpers import move
+
+    acc = account(api, "شركة النور", body={"emails": ["noor@example.com"]})
+    lead = new_lead(api, acc)
+    assert move(api, lead["id"], "closing").status == 200 and move(api, lead["id"], "follow_up").status == 200
+    order = paid_order(api, monkeypatch, acc, lead_id=lead["id"])
+    run_month(monkeypatch, days=11)
+    requests = api.call("GET", f"/leads/{lead['id']}/referral-requests").json["items"]
+    assert [(r["asked_by"], r["channel"], r["status"]) for r in requests] == [("follow_up", "email", "requested")]
+    assert order["id"] in requests[0]["note"]
+    referral = [m for m in messages_of(api, order["id"]) if m["kind"] == "referral_request"]
+    assert [m["status"] for m in referral] == ["sent"]
+
+
+def test_the_openapi_document_describes_skipped_messages_and_coupons(api):
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    status = next(p for p in doc["paths"]["/messages"]["get"]["parameters"] if p["name"] == "status")
+    assert "skipped" in status["schema"]["enum"]
+    redeem = doc["paths"]["/coupons/{code}/redeem"]["post"]
+    assert {"404", "409", "422"} <= set(redeem["responses"]) and "422" in redeem["summary"]
+    assert "/accounts/{account_id}/coupons" in doc["paths"]
