@@ -84,7 +84,9 @@ def _id(call: Call, name: str) -> str | None:
         QueryParam("account_id", "the messages of one account"),
         QueryParam("order_id", "the messages about one order"),
         QueryParam("kind", "what the message is for", {"type": "string", "enum": list(MESSAGE_KINDS)}),
-        QueryParam("status", "queued, sending, sent, failed or skipped", {"type": "string", "enum": list(MESSAGE_STATUSES)}),
+        QueryParam(
+            "status", "queued, sending, sent, failed or skipped", {"type": "string", "enum": list(MESSAGE_STATUSES)}
+        ),
     ],
 )
 def list_messages(call: Call) -> dict[str, Any]:

@@ -81,6 +81,14 @@ class SendHours(Strict):
 
 
 class FollowUp(Strict):
+    """After the sale. Day 0 is when a prepaid order is paid or a cash-on-delivery order delivered; that
+    event plans, once per (order, kind, day): bonus materials (bonus_after_days), a check-in on each of
+    checkin_days, a review request, a referral request (which also opens one on the order's won lead)
+    and a coupon (coupon.after_days). The follow_ups job (every 5 minutes) sends each once through the
+    outbox, within send_hours (local time, settings.timezone) and not on weekend_days; nothing once the
+    order is refunded, returned, refused or cancelled or the customer opted out (such items end
+    'skipped' with the reason, in GET /messages and on the timeline)."""
+
     checkin_days: Annotated[list[Day], Field(max_length=20)] = [1, 3]
     review_request_day: Day = 7
     referral_request_day: Day = 10

@@ -332,17 +332,51 @@ def test_the_weekend_waits(api, monkeypatch):
     assert event(api, order["id"], "paid").status == 200
     run_month(monkeypatch, thursday, days=4, every_hours=3)
     times = [m["sent_at"] for m in sorted(messages_of(api, order["id"], "sent"), key=lambda m: m["sent_at"])]
-    assert times == ["2026-11-26T09:00:00Z", "2026-11-29T06:00:00Z"]  # bonus now; Friday's check-in on Sunday
+    # the bonus at once; Friday's check-in on Sunday at 09:00; Sunday's (day 3) on time
+    assert times == ["2026-11-26T09:00:00Z", "2026-11-29T06:00:00Z", "2026-11-29T09:00:00Z"]
 
 
 def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
+    from chalicelib.domain import follow_ups
+    from chalicelib.domain.orders import OrderCreate, new_order
+    from chalicelib.domain.settings import ConfirmationLadder, OrgSettings
     from chalicelib.persistence import db, keys
-    from chalicelib.persistence.models import DueItem
+    from chalicelib.persistence import orders as order_store
+    from chalicelib.persistence.models import AccountItem, DueItem
     from chalicelib.services import follow_ups as service
 
-    for i in range(20):  # 20 orders paid: their bonus materials are due now
-        paid_order(api, monkeypatch, account(api, f"عميل {i}", body={"emails": [f"c{i}@example.com"]}))
-    filler = [
+    # Written directly (no transactions: moto copies the whole table for each one, minutes at this size).
+    items: list[Any] = []
+    for i in range(20):  # 20 orders paid at T0: their bonus materials are due now
+        data = OrderCreate.model_validate(
+            {
+                "account_id": f"acc-{i}",
+                "items": [{"sku": "s", "name": "n", "quantity": 1, "unit_price": {"amount": "1", "currency": "SAR"}}],
+                "payment": "prepaid",
+                "email": f"c{i}@example.com",
+            }
+        )
+        order = new_order(
+            order_id=f"ord-{i:02d}",
+            org_id="org-a",
+            owner_id="rep-1",
+            data=data,
+            default_country="SA",
+            language="en",
+            ladder=ConfirmationLadder().model_dump(),
+            support_email=None,
+            now=T0,
+        )
+        order.status = "paid"
+        [bonus] = [p for p in follow_ups.plan_follow_ups(order, OrgSettings(), T0) if p.kind == "bonus_material"]
+        account_item = AccountItem(
+            keys.account("org-a", f"acc-{i}"), keys.PROFILE, id=f"acc-{i}", org_id="org-a", name=f"c{i}",
+            owner_id="rep-1", created_at=T0, updated_at=T0,
+        )  # fmt: skip
+        account_item.version = 1
+        items += [order_store.to_item(order), account_item, follow_up_store.to_item(bonus)]
+        items.append(follow_up_store._due_item(bonus))
+    items += [  # 5,000 follow-ups due later share the shards
         DueItem(
             keys.follow_up_due(i % keys.FOLLOW_UP_SHARDS),
             keys.due_entry(T0 + timedelta(days=1 + i % 30), "org-a", f"later-{i}"),
@@ -355,7 +389,7 @@ def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
         for i in range(5000)
     ]
     db.ready()
-    db.batch_write(filler)
+    db.batch_write(items)
     reads: list[tuple[str, int]] = []
     original = botocore.client.BaseClient._make_api_call
 
@@ -371,8 +405,7 @@ def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
             reads.append((operation, scanned))
         return response
 
-    # What is measured is what the job reads to find its work; the writes per item are covered above
-    # (and moto copies the whole table for each transaction, minutes at this size).
+    # What is measured is what the job reads to find its work; the writes per item are covered above.
     handled: list[str] = []
     monkeypatch.setattr(service, "handle", lambda item, *a, **kw: handled.append(item.order_id) or "queued")
     botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
