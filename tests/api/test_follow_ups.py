@@ -442,3 +442,22 @@ def test_the_openapi_document_describes_skipped_messages_and_coupons(api):
     redeem = doc["paths"]["/coupons/{code}/redeem"]["post"]
     assert {"404", "409", "422"} <= set(redeem["responses"]) and "422" in redeem["summary"]
     assert "/accounts/{account_id}/coupons" in doc["paths"]
+
+
+def test_a_follow_up_queued_before_a_refund_is_skipped_not_sent(api, monkeypatch):
+    from chalicelib.services import outbox
+
+    order = paid_order(api, monkeypatch)
+    real = outbox.deliver_due
+    monkeypatch.setattr(outbox, "deliver_due", lambda now: {})
+    assert run_job(monkeypatch, T0)["queued"] == 1  # the bonus is queued; this run's outbox pass never happens
+    monkeypatch.setattr(outbox, "deliver_due", real)
+    assert event(api, order["id"], "refunded").status == 200
+    assert run_job(monkeypatch, T0 + timedelta(minutes=5))["outbox"]["obsolete"] == 1
+    assert sent() == []
+    [bonus] = messages_of(api, order["id"])
+    assert (bonus["kind"], bonus["status"], bonus["failure_reason"]) == (
+        "bonus_material",
+        "skipped",
+        "not sent: the order is refunded",
+    )
