@@ -12,6 +12,7 @@ from chalice import Chalice, CORSConfig, Rate, Response
 from chalicelib.api import (
     accounts,
     confirm,
+    coupons,
     imports,
     leads,
     messages,
@@ -59,6 +60,7 @@ app.register_blueprint(imports.bp)
 app.register_blueprint(orders.bp)
 app.register_blueprint(messages.bp)
 app.register_blueprint(confirm.bp)
+app.register_blueprint(coupons.bp)
 
 
 # S3 upload events reach the import queue through SQS (infra/ wires bucket -> queue + DLQ);

@@ -29,9 +29,11 @@ class MessageOut(Resource):
     body: str = Field(description="exactly what was sent; automated messages say so")
     status: str = Field(
         description="queued -> sending (claimed by the sender) -> sent | failed. A message whose sending was never "
-        "confirmed ends failed and is not resent"
+        "confirmed ends failed and is not resent. skipped: a planned follow-up that was not sent (the order was "
+        "refunded, returned, refused or cancelled, the customer opted out, or nobody could be reached); "
+        "failure_reason says why"
     )
-    failure_reason: str | None
+    failure_reason: str | None = Field(description="why the message failed or was skipped")
     provider_id: str | None
     sent_at: str | None
 
@@ -82,7 +84,9 @@ def _id(call: Call, name: str) -> str | None:
         QueryParam("account_id", "the messages of one account"),
         QueryParam("order_id", "the messages about one order"),
         QueryParam("kind", "what the message is for", {"type": "string", "enum": list(MESSAGE_KINDS)}),
-        QueryParam("status", "queued, sending, sent or failed", {"type": "string", "enum": list(MESSAGE_STATUSES)}),
+        QueryParam(
+            "status", "queued, sending, sent, failed or skipped", {"type": "string", "enum": list(MESSAGE_STATUSES)}
+        ),
     ],
 )
 def list_messages(call: Call) -> dict[str, Any]:

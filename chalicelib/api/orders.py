@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.api.coupons import CouponOut, coupon_out
 from chalicelib.api.http import PATH_VALUE, Call, QueryParam, Result, endpoint, page
 from chalicelib.api.schemas import Resource
 from chalicelib.domain.errors import ValidationFailed
@@ -90,6 +91,10 @@ class OrderOut(Resource):
         description="on GET /orders/{id} while the order is pending_confirmation: the signed link the ladder "
         "sends, for a rep to pass on by hand (e.g. on the manual call)",
     )
+    coupons: list[CouponOut] | None = Field(
+        default=None,
+        description="on POST /orders for a good returning customer: their unused, unexpired coupons (latest first)",
+    )
 
 
 class OrderPage(BaseModel):
@@ -172,8 +177,11 @@ def order_out(order: Order, events: list[Any] | None = None, link: confirmation.
     errors=[404],
 )
 def create_order(call: Call) -> Result:
-    order = orders.create_order(call.principal, call.body)
-    return Result(order_out(order), 201, {"Location": f"/orders/{order.id}"})
+    order, offers = orders.place_order(call.principal, call.body)
+    body = order_out(order)
+    if offers:
+        body.coupons = [coupon_out(c, order.created_at) for c in offers]
+    return Result(body, 201, {"Location": f"/orders/{order.id}"})
 
 
 def _flag(call: Call, name: str) -> bool:

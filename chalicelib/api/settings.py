@@ -25,7 +25,9 @@ def get_settings(call: Call) -> SettingsOut:
     bp,
     "/settings",
     "PUT",
-    summary="Change any subset of the settings (admin only)",
+    summary="Change any subset of the settings (admin only). message_templates: the organisation's own "
+    "follow-up texts per template and language; an unknown placeholder or a malformed template is a 422 naming "
+    "the template, the language and the placeholder",
     tags=TAGS,
     body=SettingsChanges,
     response=SettingsOut,

@@ -29,8 +29,10 @@ MESSAGE_KINDS: tuple[str, ...] = (
     "referral_request",
 )
 CHANNELS: tuple[str, ...] = ("sms", "whatsapp", "email")
-MessageStatus = Literal["queued", "sending", "sent", "failed"]
-MESSAGE_STATUSES: tuple[str, ...] = ("queued", "sending", "sent", "failed")
+MessageStatus = Literal["queued", "sending", "sent", "failed", "skipped"]
+# skipped: a planned follow-up that was not sent, and why (failure_reason): the order was refunded,
+# returned or cancelled, the customer opted out, or there was nobody to write to.
+MESSAGE_STATUSES: tuple[str, ...] = ("queued", "sending", "sent", "failed", "skipped")
 
 # Longer than one delivery with its retries can take; a claim older than this is a crash.
 SEND_TIMEOUT = timedelta(minutes=10)

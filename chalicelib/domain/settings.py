@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chalicelib.domain.money import Money
+from chalicelib.domain.templates import TemplateName, template_problems
 from chalicelib.domain.validation import Omittable
 
 PositiveMinutes = Annotated[int, Field(ge=0, le=60 * 24 * 60)]
@@ -49,6 +51,9 @@ class CouponRule(Strict):
     after_days: Day = 14
     percent_off: Annotated[int, Field(ge=1, le=100)] = 10
     valid_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    amount_off: Money | None = Field(
+        default=None, description="a fixed amount off instead of percent_off (used on orders in its currency)"
+    )
 
 
 class BonusMaterial(Strict):
@@ -56,7 +61,35 @@ class BonusMaterial(Strict):
     url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)]
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+HOUR_MINUTE = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+FollowUpKind = Literal["bonus_material", "checkin", "review_request", "referral_request", "coupon"]
+ChannelName = Literal["sms", "whatsapp", "email"]
+
+
+class SendHours(Strict):
+    """Local hours (the organisation's time zone) in which follow-ups go out; outside them a
+    follow-up waits for the next start."""
+
+    start: Annotated[str, Field(pattern=HOUR_MINUTE)] = "09:00"
+    end: Annotated[str, Field(pattern=HOUR_MINUTE)] = "21:00"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SendHours:
+        if self.start >= self.end:
+            raise ValueError("start must come before end (same day, local time)")
+        return self
+
+
 class FollowUp(Strict):
+    """After the sale. Day 0 is when a prepaid order is paid or a cash-on-delivery order delivered; that
+    event plans, once per (order, kind, day): bonus materials (bonus_after_days), a check-in on each of
+    checkin_days, a review request, a referral request (which also opens one on the order's won lead)
+    and a coupon (coupon.after_days). The follow_ups job (every 5 minutes) sends each once through the
+    outbox, within send_hours (local time, settings.timezone) and not on weekend_days; nothing once the
+    order is refunded, returned, refused or cancelled or the customer opted out (such items end
+    'skipped' with the reason, in GET /messages and on the timeline)."""
+
     checkin_days: Annotated[list[Day], Field(max_length=20)] = [1, 3]
     review_request_day: Day = 7
     referral_request_day: Day = 10
@@ -65,6 +98,22 @@ class FollowUp(Strict):
         BonusMaterial(title="Starter guide", url="https://example.com/guide.pdf")
     ]
     bonus_after_days: Day = 0
+    send_hours: SendHours = SendHours()
+    weekend_days: Annotated[list[Weekday], Field(max_length=6)] = Field(
+        default=["fri", "sat"], description="local days on which no follow-up is sent (it waits for the next day)"
+    )
+    channels: dict[FollowUpKind, ChannelName] = Field(
+        default={},
+        description="a channel per kind; otherwise e-mail when the customer has one, else WhatsApp, else SMS",
+    )
+    channel_preference: Annotated[list[ChannelName], Field(min_length=1, max_length=3)] = ["email", "whatsapp", "sms"]
+    review_url: Annotated[str | None, Field(pattern=r"^https?://", max_length=2000)] = None
+    referral_url: Annotated[str | None, Field(pattern=r"^https?://", max_length=2000)] = None
+
+    @field_validator("weekend_days", "channel_preference")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
 
     @field_validator("checkin_days")
     @classmethod
@@ -78,7 +127,13 @@ class OrgSettings(Strict):
     confirmation_ladder: ConfirmationLadder = ConfirmationLadder()
     follow_up: FollowUp = FollowUp()
     refund_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
-    message_templates: dict[str, Annotated[str, Field(max_length=2000)]] = {}
+    message_templates: dict[
+        TemplateName, dict[Literal["ar", "en"], Annotated[str, Field(min_length=1, max_length=2000)]]
+    ] = Field(
+        default={},
+        description="the organisation's own follow-up texts per template and language, e.g. "
+        '{"checkin": {"en": "Hi {customer_name}, ..."}}; unset ones use the Arabic/English defaults',
+    )
     default_language: Literal["ar", "en"] = "ar"  # of customer-facing pages and messages
     support_email: Annotated[str | None, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = Field(
         default=None, description="reply-to of automated e-mails (the confirmation ladder's e-mail step)"
@@ -100,11 +155,16 @@ class OrgSettings(Strict):
 
     @field_validator("message_templates")
     @classmethod
-    def _known_kinds(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(MESSAGE_KINDS))
-        if unknown:
-            raise ValueError(f"unknown message kinds {unknown}; known: {list(MESSAGE_KINDS)}")
-        return value
+    def _templates(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        problems = [
+            f"message_templates.{name}.{language}: {problem}"
+            for name, texts in value.items()
+            for language, text in texts.items()
+            for problem in template_problems(name, text)
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return {name: texts for name, texts in value.items() if texts}
 
 
 # -- PUT /settings: any subset ------------------------------------------------------------------
@@ -191,7 +251,9 @@ def merge_settings(current: OrgSettings, changes: dict[str, Any]) -> OrgSettings
 def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "message_templates":
+        if key == "message_templates" and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}  # per template: {"checkin": {}} restores the defaults
+        elif isinstance(value, dict) and isinstance(out.get(key), dict) and key not in ("channels",):
             out[key] = _deep_merge(out[key], value)
         else:
             out[key] = value

@@ -19,6 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from chalicelib.jobs import follow_ups as follow_up_jobs
 from chalicelib.jobs import imports as import_jobs
 from chalicelib.jobs import orders as order_jobs
 
@@ -69,6 +70,7 @@ JOBS: Mapping[str, Job] = _by_name(
             run=order_jobs.confirmation_ladder,
             rights=SENDS_MESSAGES,
         ),
+        Job("follow_ups", rate_minutes=5, run=follow_up_jobs.send_follow_ups, rights=SENDS_MESSAGES),
     ]
 )
 

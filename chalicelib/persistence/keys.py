@@ -330,3 +330,29 @@ def order_messages(org_id: str, order_id: str) -> str:
 
 def status_sortable(status: str, created_at: datetime, entity_id: str) -> str:
     return f"{status}#{sortable(created_at, entity_id)}"
+
+
+# -- after the sale: follow-up plans and coupons (see docs/data-model.md) ---------------------
+
+FOLLOW_UP_PREFIX = "FU#"
+FOLLOW_UP_SHARDS = 4
+COUPON = "COUPON"
+
+
+def follow_up(kind: str, day: int) -> str:
+    """Sort key, in the order's partition, of one planned follow-up: one per (order, kind, day)."""
+    return f"{FOLLOW_UP_PREFIX}{kind}#{day:04d}"
+
+
+def follow_up_due(shard: int) -> str:
+    """Partition of follow-ups due to be sent, across organisations (read only by the job)."""
+    return f"DUE#FOLLOWUP#{shard}"
+
+
+def coupon(org_id: str, code: str) -> str:
+    return entity(org_id, COUPON, code)
+
+
+def account_coupons(org_id: str, account_id: str) -> str:
+    """GSI1 partition: the coupons issued to one account, newest first."""
+    return f"ORG#{org_id}#ACC#{account_id}#COUPONS"

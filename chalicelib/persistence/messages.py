@@ -115,6 +115,19 @@ def add(tx: db.Transaction, message: Message) -> None:
     tx.save(_due_item(message))
 
 
+def add_unsent(tx: db.Transaction, message: Message) -> None:
+    """A message that will not go out (``skipped``, with its reason): the item and its timeline
+    entry, and no due entry."""
+    tx.save(to_item(message), MessageItem.sk.does_not_exist(), conflict="This message already exists.")
+    at = message.updated_at or message.created_at
+    save_new(
+        tx,
+        timeline_entry(
+            message.org_id, message.account_id, "message", at, message.id, message.summary(), entry_id=message.id
+        ),
+    )
+
+
 # -- the sender job -------------------------------------------------------------------------
 
 

@@ -373,3 +373,44 @@ class MessageItem(Item, discriminator="message"):
     sent_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+
+
+class FollowUpItem(Item, discriminator="follow_up"):
+    """One planned follow-up of an order (``pk = ORG#o#ORDER#id``, ``sk = FU#<kind>#<day>``)."""
+
+    org_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    lead_id = UnicodeAttribute(null=True)
+    follow_up_kind = UnicodeAttribute()
+    day = NumberAttribute()
+    day0 = UTCDateTimeAttribute()
+    due_at = UTCDateTimeAttribute()
+    refund_until = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    details = MapAttribute(null=True)  # type: ignore[var-annotated]
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class CouponItem(Item, discriminator="coupon"):
+    """A coupon (``pk = ORG#o#COUPON#<code>``); redeemed by one conditional write."""
+
+    code = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)  # the order whose follow-up issued it
+    percent_off = NumberAttribute(null=True)
+    amount_off = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    valid_until = UTCDateTimeAttribute()  # not ``expires_at``: that is the table's TTL attribute
+    status = UnicodeAttribute()
+    redeemed_order_id = UnicodeAttribute(null=True)
+    redeemed_at = UTCDateTimeAttribute(null=True)
+    redeemed_by = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()

@@ -4,13 +4,16 @@ move an order through its state machine."""
 from __future__ import annotations
 
 from chalicelib.config import now
-from chalicelib.domain import ladder
+from chalicelib.domain import follow_ups, ladder
+from chalicelib.domain.coupons import Coupon, is_good_customer
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.order_risk import KeyType, assess, match_keys
 from chalicelib.domain.orders import STATUSES, Order, OrderCreate, OrderEvent, OrderEventIn, apply_event, new_order
 from chalicelib.domain.principal import Principal
 from chalicelib.ids import new_id
+from chalicelib.persistence import coupons as coupon_store
 from chalicelib.persistence import db
+from chalicelib.persistence import follow_ups as follow_up_store
 from chalicelib.persistence import orders as store
 from chalicelib.persistence import org as org_store
 from chalicelib.persistence.timeline import account_exists_check
@@ -63,6 +66,16 @@ def create_order(principal: Principal, data: OrderCreate) -> Order:
     return order
 
 
+def place_order(principal: Principal, data: OrderCreate) -> tuple[Order, list[Coupon]]:
+    """``create_order``; a good returning customer also sees the coupons they can use on it
+    (DOMAIN.md section 2: good customers always get the latest discounts; one more Query)."""
+    order = create_order(principal, data)
+    if not is_good_customer(order.risk):
+        return order, []
+    offers = coupon_store.for_account(order.org_id, order.account_id)
+    return order, [c for c in offers if c.usable(order.created_at)]
+
+
 def get_order(principal: Principal, order_id: str) -> Order:
     return store.get(principal, order_id)
 
@@ -97,11 +110,17 @@ def record_event(principal: Principal, order_id: str, request: OrderEventIn) -> 
 
 
 def change_status(before: Order, event_type: str, *, by: str, note: str = "") -> Order:
+    """One transaction; on day 0 of the follow-ups (a prepaid order paid, a cod order delivered)
+    it also plans them, from the settings (one more read)."""
     after, event = apply_event(before, event_type, by=by, now=now(), note=note)
+    plan = []
+    if follow_ups.starts_follow_ups(before, event_type):
+        plan = follow_ups.plan_follow_ups(after, org_store.get_settings(before.org_id).settings, event.at)
     with db.transaction() as tx:
         store.update(tx, before, after)
         store.add_event(tx, after, event)
         if event_type in OUTCOME_EVENTS:
             store.record_outcome(tx, after, OUTCOME_EVENTS[event_type], event.at)
+        follow_up_store.add_plan(tx, plan)
     after.version = before.version + 1
     return after

@@ -49,7 +49,9 @@ def deliver_due(now: datetime) -> dict[str, Any]:
         if message.status == "queued" and obsolete:
             claimed = store.claim(message, now)  # claimed so that no other sender sends it either
             if claimed is not None:
-                _record(claimed, replace(claimed, status="failed", failure_reason=obsolete, updated_at=now))
+                # a follow-up that must not go out any more is skipped; a confirmation request failed
+                status = "failed" if message.kind == "order_confirmation" else "skipped"
+                _record(claimed, replace(claimed, status=status, failure_reason=obsolete, updated_at=now))
                 counts["obsolete"] += 1
             continue
         if message.status == "sending":

@@ -118,7 +118,12 @@ EXAMPLES: list[tuple[str, Example]] = [
             body={
                 "account_id": "{account_id}",
                 "items": [
-                    {"sku": "C-1", "name": "دورة التسويق", "quantity": 2, "unit_price": {"amount": "99.50", "currency": "SAR"}}
+                    {
+                        "sku": "C-1",
+                        "name": "دورة التسويق",
+                        "quantity": 2,
+                        "unit_price": {"amount": "99.50", "currency": "SAR"},
+                    }
                 ],
                 "payment": "cod",
                 "delivery_address": {"line1": "ش. الملك فهد ١٢", "city": "الرياض", "country": "SA"},

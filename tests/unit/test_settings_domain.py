@@ -14,7 +14,7 @@ def test_defaults_match_the_contract():
         "call_after_minutes": 1440,
         "cancel_after_minutes": 2880,
     }
-    assert s["follow_up"]["coupon"] == {"after_days": 14, "percent_off": 10, "valid_days": 30}
+    assert s["follow_up"]["coupon"] == {"after_days": 14, "percent_off": 10, "valid_days": 30, "amount_off": None}
     assert s["follow_up"]["checkin_days"] == [1, 3]
     assert s["refund_window_days"] == 30
 
@@ -36,7 +36,8 @@ def test_partial_update_merges_nested_objects():
         {"timezone": "Mars/Olympus"},
         {"confirmation_ladder": {"sms_after_minutes": 5000}},  # after whatsapp: out of order
         {"follow_up": {"coupon": {"percent_off": 0}}},
-        {"message_templates": {"spam": "hi"}},
+        {"message_templates": {"spam": {"en": "hi"}}},
+        {"message_templates": {"checkin": "hi"}},
     ],
 )
 def test_bad_changes_are_rejected(change):

@@ -1,0 +1,241 @@
+"""Follow-up plans in DynamoDB: one item per (order, kind, day) in the order's partition, and a
+sharded ``DUE#FOLLOWUP#…`` entry for each item that still has to go out.
+
+Every change of a plan item is conditioned on the version that was read, and deletes (or moves)
+its due entry in the same transaction, so two runs of the job cannot both queue, skip or move
+one item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.accounts import Account
+from chalicelib.domain.coupons import Coupon
+from chalicelib.domain.follow_ups import FollowUp
+from chalicelib.domain.messages import Message
+from chalicelib.domain.orders import Order
+from chalicelib.domain.referrals import ReferralRequest
+from chalicelib.domain.settings import OrgSettings
+from chalicelib.persistence import accounts as account_store
+from chalicelib.persistence import coupons as coupon_store
+from chalicelib.persistence import db, due, keys
+from chalicelib.persistence import messages as message_store
+from chalicelib.persistence import orders as order_store
+from chalicelib.persistence.models import (
+    AccountItem,
+    DueItem,
+    FollowUpItem,
+    Item,
+    LeadItem,
+    OrderItem,
+    ReferralRequestItem,
+    SettingsItem,
+)
+from chalicelib.persistence.referrals import to_item as referral_item
+from chalicelib.persistence.timeline import save_new, timeline_entry
+
+ALREADY_PLANNED = "The follow-ups of this order are already planned."
+STALE = "The follow-up was handled by another run."
+
+
+def to_item(item: FollowUp) -> FollowUpItem:
+    row = FollowUpItem(
+        keys.order(item.org_id, item.order_id),
+        keys.follow_up(item.kind, item.day),
+        org_id=item.org_id,
+        order_id=item.order_id,
+        account_id=item.account_id,
+        lead_id=item.lead_id,
+        follow_up_kind=item.kind,
+        day=item.day,
+        day0=item.day0,
+        due_at=item.due_at,
+        refund_until=item.refund_until,
+        status=item.status,
+        reason=item.reason,
+        message_id=item.message_id,
+        details=item.details or None,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+    if item.version:
+        row.version = item.version
+    return row
+
+
+def to_domain(row: FollowUpItem) -> FollowUp:
+    details = db.plain(row.details)
+    if "materials" in details:
+        details["materials"] = [{k: str(v) for k, v in db.plain(m).items()} for m in details["materials"]]
+    return FollowUp(
+        org_id=row.org_id,
+        order_id=row.order_id,
+        account_id=row.account_id,
+        lead_id=row.lead_id,
+        kind=row.follow_up_kind,  # type: ignore[arg-type]
+        day=int(row.day),
+        day0=row.day0,
+        due_at=row.due_at,
+        refund_until=row.refund_until,
+        status=row.status,  # type: ignore[arg-type]
+        reason=row.reason,
+        message_id=row.message_id,
+        details=details,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=int(row.version or 0),
+    )
+
+
+def _due_item(item: FollowUp) -> DueItem:
+    entity = f"{item.order_id}.{item.kind}.{item.day}"
+    return DueItem(
+        keys.follow_up_due(keys.shard_of(entity, keys.FOLLOW_UP_SHARDS)),
+        keys.due_entry(item.due_at, item.org_id, entity),
+        org_id=item.org_id,
+        target_pk=keys.order(item.org_id, item.order_id),
+        target_sk=keys.follow_up(item.kind, item.day),
+        account_id=item.account_id,
+        order_id=item.order_id,
+    )
+
+
+def add_plan(tx: db.Transaction, plan: list[FollowUp]) -> None:
+    """Plan an order's follow-ups (in the order event's transaction): each item by a conditional
+    put, so a plan that exists already makes the transaction fail and nothing is planned twice."""
+    for item in plan:
+        tx.save(to_item(item), FollowUpItem.sk.does_not_exist(), conflict=ALREADY_PLANNED)
+        tx.save(_due_item(item))
+
+
+@db.bound
+def plan_of(org_id: str, order_id: str) -> list[FollowUp]:
+    rows = Item.query(keys.order(org_id, order_id), Item.sk.startswith(keys.FOLLOW_UP_PREFIX), consistent_read=True)
+    return [to_domain(r) for r in rows if isinstance(r, FollowUpItem)]
+
+
+# -- the job ----------------------------------------------------------------------------------
+
+
+def due_entries(now: datetime) -> list[DueItem]:
+    """Follow-ups due now across every organisation: one Query per shard."""
+    return due.entries(keys.follow_up_due, keys.FOLLOW_UP_SHARDS, now)
+
+
+def drop_due(entry: DueItem) -> None:
+    due.drop(entry)
+
+
+@dataclass
+class DueContext:
+    """Everything the job needs about its due items, from one batch read."""
+
+    follow_ups: dict[tuple[str, str], FollowUp] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    settings: dict[str, OrgSettings] = field(default_factory=dict)
+    won_leads: set[str] = field(default_factory=set)
+
+
+@db.bound
+def read_due(entries: list[DueItem]) -> DueContext:
+    """The plan items behind due entries, their orders, accounts, won leads and the settings of
+    their organisations: one BatchGetItem per 100 keys."""
+    wanted: list[tuple[str, str]] = []
+    for entry in entries:
+        wanted += [
+            (entry.target_pk, entry.target_sk),
+            (entry.target_pk, keys.PROFILE),
+            (keys.account(entry.org_id, entry.account_id or ""), keys.PROFILE),
+            (keys.org(entry.org_id), keys.settings()),
+        ]
+    found = db.batch_get(wanted)
+    context = DueContext()
+    orders = [row for row in found if isinstance(row, OrderItem)]
+    for row in found:
+        if isinstance(row, FollowUpItem):
+            context.follow_ups[(row.pk, row.sk)] = to_domain(row)
+        elif isinstance(row, OrderItem):
+            context.orders[row.id] = order_store.to_domain(row)
+        elif isinstance(row, AccountItem):
+            context.accounts[row.id] = account_store.to_domain(row)
+        elif isinstance(row, SettingsItem):
+            context.settings[row.org_id] = OrgSettings.model_validate(row.data.as_dict())
+    # The leads named by orders whose referral request is due (a second, small read, only then).
+    lead_keys = [
+        (keys.lead(o.org_id, o.lead_id), keys.PROFILE)
+        for o in orders
+        if o.lead_id and any(f.order_id == o.id and f.kind == "referral_request" for f in context.follow_ups.values())
+    ]
+    if lead_keys:
+        context.won_leads = {
+            row.id for row in db.batch_get(lead_keys) if isinstance(row, LeadItem) and row.status == "won"
+        }
+    return context
+
+
+def _save(tx: db.Transaction, before: FollowUp, after: FollowUp) -> None:
+    row = to_item(after)
+    row.version = before.version
+    tx.save(row, FollowUpItem.status == "planned", conflict=STALE)
+
+
+@db.bound
+def postpone(before: FollowUp, after: FollowUp) -> None:
+    """The item waits: its due entry moves to the new moment."""
+    with db.transaction() as tx:
+        _save(tx, before, after)
+        tx.delete(_due_item(before))
+        tx.save(_due_item(after))
+
+
+@db.bound
+def skip(before: FollowUp, after: FollowUp, message: Message) -> None:
+    """The item is skipped: a ``skipped`` message (with the reason) in the outbox and on the
+    timeline, no due entry left."""
+    with db.transaction() as tx:
+        _save(tx, before, after)
+        tx.delete(_due_item(before))
+        message_store.add_unsent(tx, message)
+
+
+@db.bound
+def queue(
+    before: FollowUp,
+    after: FollowUp,
+    message: Message,
+    *,
+    coupon: Coupon | None = None,
+    referral: ReferralRequest | None = None,
+) -> None:
+    """The item's message joins the outbox (the outbox pass sends it exactly once), with the
+    coupon it carries, or the referral request it opens on the won lead, in one transaction."""
+    with db.transaction() as tx:
+        _save(tx, before, after)
+        tx.delete(_due_item(before))
+        message_store.add(tx, message)
+        if coupon is not None:
+            coupon_store.add(tx, coupon)
+        if referral is not None:
+            tx.save(referral_item(referral), ReferralRequestItem.sk.does_not_exist())
+            save_new(
+                tx,
+                timeline_entry(
+                    referral.org_id,
+                    referral.account_id,
+                    "referral_request",
+                    referral.created_at,
+                    referral.id,
+                    {"channel": referral.channel, "note": referral.note or None, "by": referral.asked_by},
+                    lead_id=referral.lead_id,
+                ),
+            )
+            probe = LeadItem(keys.lead(referral.org_id, referral.lead_id), keys.PROFILE)
+            tx.check(probe, LeadItem.status == "won", conflict="The lead is no longer won.")
+
+
+def summary(item: FollowUp) -> dict[str, Any]:
+    return {"kind": item.kind, "day": item.day, "status": item.status}

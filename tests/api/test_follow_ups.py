@@ -1,0 +1,463 @@
+"""After the sale: the plan made with the order event, the follow-up job over a simulated month
+(injected clock, TAWASUL_NOW), exactly once under overlapping and retried runs, and coupons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import botocore.client
+import pytest
+
+from chalicelib import messaging
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.timeutil import format_rfc3339
+from chalicelib.jobs import JOBS
+from chalicelib.persistence import follow_ups as follow_up_store
+from tests.api.order_helpers import event, place
+from tests.api.pipeline_helpers import account
+
+# Sunday 22 November 2026, 09:00 UTC = 12:00 in Riyadh: inside the default sending hours.
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+MANAGER = {"user": "boss", "role": "manager"}
+ADMIN = {"user": "root", "role": "admin"}
+
+
+@pytest.fixture(autouse=True)
+def _clock(monkeypatch):
+    messaging.clear_recorded()
+    monkeypatch.setenv("TAWASUL_NOW", format_rfc3339(T0))
+    yield
+    messaging.clear_recorded()
+
+
+def set_clock(monkeypatch, at: datetime) -> None:
+    monkeypatch.setenv("TAWASUL_NOW", format_rfc3339(at))
+
+
+def paid_order(api, monkeypatch, acc: str | None = None, **body: Any) -> dict[str, Any]:
+    """A prepaid order paid at T0: day 0 of its follow-ups."""
+    acc = acc or account(api, "سارة", body={"emails": ["sara@example.com"], "language": "en"})
+    order = place(api, acc, body={"payment": "prepaid", **body})
+    set_clock(monkeypatch, T0)
+    r = event(api, order["id"], "paid")
+    assert r.status == 200, r.raw
+    return dict(r.json)
+
+
+def test_day_zero_plans_the_follow_ups_in_the_event_transaction(api, monkeypatch, ddb_calls):
+    acc = account(api, "سارة", body={"emails": ["sara@example.com"]})
+    order = place(api, acc, body={"payment": "prepaid"})
+    ddb_calls()
+    assert event(api, order["id"], "paid").status == 200
+    # the order, the settings (the plan's source), one transaction with everything
+    assert ddb_calls() == ["GetItem", "GetItem", "TransactWriteItems"]
+    plan = follow_up_store.plan_of("org-a", order["id"])
+    assert sorted((p.kind, p.day) for p in plan) == [
+        ("bonus_material", 0),
+        ("checkin", 1),
+        ("checkin", 3),
+        ("coupon", 14),
+        ("referral_request", 10),
+        ("review_request", 7),
+    ]
+    assert {p.day0 for p in plan} == {T0}
+    # shipping and delivering a paid order plans nothing more
+    assert event(api, order["id"], "shipped").status == 200
+    assert event(api, order["id"], "delivered").status == 200
+    assert len(follow_up_store.plan_of("org-a", order["id"])) == 6
+
+
+def test_cash_on_delivery_starts_on_delivery(api, monkeypatch):
+    acc = account(api)
+    order = place(api, acc)
+    for kind in ("confirmed", "shipped"):
+        assert event(api, order["id"], kind).status == 200
+    assert follow_up_store.plan_of("org-a", order["id"]) == []
+    assert event(api, order["id"], "delivered").status == 200
+    assert len(follow_up_store.plan_of("org-a", order["id"])) == 6
+    assert event(api, order["id"], "paid").status == 200
+    assert len(follow_up_store.plan_of("org-a", order["id"])) == 6
+
+
+def test_planning_twice_plans_nothing_new(api, monkeypatch):
+    from chalicelib.domain import follow_ups
+    from chalicelib.domain.settings import OrgSettings
+    from chalicelib.persistence import db
+    from chalicelib.persistence import orders as order_store
+
+    order = paid_order(api, monkeypatch)
+    before = follow_up_store.plan_of("org-a", order["id"])
+    stored = order_store.find("org-a", order["id"])
+    assert stored is not None
+    again = follow_ups.plan_follow_ups(stored, OrgSettings(), T0 + timedelta(hours=1))
+    with pytest.raises(Conflict, match="already planned"):
+        with db.transaction() as tx:
+            follow_up_store.add_plan(tx, again)
+    assert follow_up_store.plan_of("org-a", order["id"]) == before
+
+
+def test_the_largest_plan_fits_in_one_transaction(api, monkeypatch):
+    days = list(range(20))
+    assert api.call("PUT", "/settings", {"follow_up": {"checkin_days": days}}, **ADMIN).status == 200
+    sizes: list[int] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def measuring(self: Any, operation: str, params: Any) -> Any:
+        if operation == "TransactWriteItems":
+            sizes.append(len(params["TransactItems"]))
+        return original(self, operation, params)
+
+    acc = account(api)
+    order = place(api, acc)  # cod: delivery is day 0, and the order has phone, e-mail and address keys
+    for kind in ("confirmed", "shipped"):
+        assert event(api, order["id"], kind).status == 200
+    botocore.client.BaseClient._make_api_call = measuring  # type: ignore[method-assign]
+    try:
+        assert event(api, order["id"], "delivered").status == 200
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    assert len(follow_up_store.plan_of("org-a", order["id"])) == 24
+    assert sizes == [2 * 24 + 1 + 2 + 3]  # plan + due entries, order, event + timeline entry, 3 match keys
+    assert sizes[0] <= 100
+
+
+# -- the job over a simulated month -------------------------------------------------------------
+
+
+def run_job(monkeypatch, at: datetime) -> dict[str, Any]:
+    set_clock(monkeypatch, at)
+    return JOBS["follow_ups"].run()
+
+
+def run_month(monkeypatch, start: datetime = T0, days: int = 31, every_hours: int = 24) -> list[dict[str, Any]]:
+    return [run_job(monkeypatch, start + timedelta(hours=h)) for h in range(0, days * 24, every_hours)]
+
+
+def sent() -> list[messaging.Envelope]:
+    return [envelope for envelope, _ in messaging.recorded()]
+
+
+def messages_of(api, order_id: str, status: str | None = None) -> list[dict[str, Any]]:
+    query = f"/messages?order_id={order_id}" + (f"&status={status}" if status else "")
+    r = api.call("GET", query, **MANAGER)
+    assert r.status == 200, r.raw
+    return list(r.json["items"])
+
+
+def test_the_whole_plan_is_sent_once_over_a_month(api, monkeypatch):
+    assert api.call("PUT", "/settings", {"support_email": "help@shop.example"}, **ADMIN).status == 200
+    order = paid_order(api, monkeypatch)
+    run_month(monkeypatch)
+    envelopes = sent()
+    assert [e.message_id for e in envelopes] == list(dict.fromkeys(e.message_id for e in envelopes))
+    by_kind = {m["id"]: m["kind"] for m in messages_of(api, order["id"])}
+    assert [by_kind[e.message_id] for e in envelopes] == [
+        "bonus_material",
+        "checkin",
+        "checkin",
+        "review_request",
+        "referral_request",
+        "coupon",
+    ]
+    assert {e.channel for e in envelopes} == {"email"} and {e.to for e in envelopes} == {"sara@example.com"}
+    assert all(e.body.startswith("Automated message") and e.subject for e in envelopes)
+    assert all(e.reply_to == "help@shop.example" for e in envelopes)
+    bonus, checkin, _, review, _, coupon_message = envelopes
+    assert "a free gift — nothing was added to your order" in bonus.body
+    assert "Starter guide: https://example.com/guide.pdf" in bonus.body
+    # within the refund window (30 days from day 0): support is reachable, and until when
+    assert "2026-12-22" in checkin.body and "help@shop.example" in checkin.body
+    assert "reply to this message with 1 to 5 stars" in review.body
+    [coupon] = api.call("GET", f"/accounts/{order['account_id']}/coupons").json["items"]
+    assert coupon["code"] in coupon_message.body and "10%" in coupon_message.body
+    assert coupon["percent_off"] == 10 and coupon["usable"] and coupon["order_id"] == order["id"]
+    assert coupon["valid_until"] == format_rfc3339(T0 + timedelta(days=14, hours=0) + timedelta(days=30))
+    # the plan is spent: later runs send nothing
+    run_month(monkeypatch, T0 + timedelta(days=31), days=3)
+    assert len(sent()) == 6
+    assert sorted(m["status"] for m in messages_of(api, order["id"])) == ["sent"] * 6
+    timeline = api.call("GET", f"/accounts/{order['account_id']}/timeline").json["items"]
+    assert sum(1 for e in timeline if e["kind"] == "message") == 6
+
+
+def test_arabic_by_default_and_whatsapp_without_an_email(api, monkeypatch):
+    acc = account(api, "محمد", body={"phones": ["0501234567"]})
+    order = paid_order(api, monkeypatch, acc, email=None, phone="0501234567")
+    run_job(monkeypatch, T0)
+    [bonus] = sent()
+    assert bonus.channel == "whatsapp" and bonus.to == "+966501234567" and bonus.subject is None
+    assert bonus.body.startswith("رسالة آلية") and "هدية مجانية — لم يُضف أي مبلغ إلى طلبك" in bonus.body
+    assert messages_of(api, order["id"])[0]["channel"] == "whatsapp"
+
+
+def test_the_organisation_names_the_channel_and_the_text(api, monkeypatch):
+    change = {
+        "follow_up": {"channels": {"bonus_material": "sms"}},
+        "message_templates": {"bonus_material": {"en": "Thanks {customer_name}! {link}"}},
+    }
+    assert api.call("PUT", "/settings", change, **ADMIN).status == 200
+    acc = account(api, "Sara", body={"emails": ["sara@example.com"], "phones": ["0501234567"], "language": "en"})
+    paid_order(api, monkeypatch, acc)
+    run_job(monkeypatch, T0)
+    [bonus] = sent()
+    assert bonus.channel == "sms" and bonus.to == "+966501234567"
+    assert bonus.body.startswith("Automated message: ") and "Thanks Sara!" in bonus.body
+    assert "a free gift — nothing was added to your order" in bonus.body
+
+
+def test_overlapping_runs_send_nothing_twice(api, monkeypatch):
+    import threading
+
+    from tests.api.order_helpers import atomic_requests
+
+    orders = [
+        paid_order(api, monkeypatch, account(api, f"عميل {i}", body={"emails": [f"c{i}@example.com"]}))
+        for i in range(3)
+    ]
+    set_clock(monkeypatch, T0 + timedelta(days=1))  # bonus (day 0) and first check-in (day 1) of each order
+    barrier = threading.Barrier(2)
+    results: list[dict[str, Any]] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(JOBS["follow_ups"].run())
+
+    with atomic_requests():
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sum(r["queued"] for r in results) == 6
+    assert sum(r["outbox"]["sent"] for r in results) == 6
+    assert len(sent()) == 6 and len({e.message_id for e in sent()}) == 6
+    assert sorted(e.to for e in sent()) == sorted(f"c{i}@example.com" for i in range(3) for _ in range(2))
+    for order in orders:
+        assert sorted(m["kind"] for m in messages_of(api, order["id"])) == ["bonus_material", "checkin"]
+
+
+def test_a_retried_run_sends_nothing_twice(api, monkeypatch):
+    from chalicelib.services import outbox
+
+    order = paid_order(api, monkeypatch)
+    real = outbox.deliver_due
+    # the run dies after queueing the bonus message, before its outbox pass
+    monkeypatch.setattr(outbox, "deliver_due", lambda now: (_ for _ in ()).throw(SystemExit("timeout")))
+    with pytest.raises(SystemExit):
+        run_job(monkeypatch, T0)
+    monkeypatch.setattr(outbox, "deliver_due", real)
+    assert sent() == []
+    result = run_job(monkeypatch, T0 + timedelta(minutes=5))  # the retry: nothing queued again, the message goes
+    assert result["queued"] == 0 and result["outbox"]["sent"] == 1 and len(sent()) == 1
+    # the next run dies while the provider takes the check-in (sent, but never recorded sent)
+    real_deliver = messaging.deliver
+
+    def deliver_then_die(envelope: messaging.Envelope) -> str:
+        real_deliver(envelope)
+        raise SystemExit("timeout")
+
+    monkeypatch.setattr(messaging, "deliver", deliver_then_die)
+    with pytest.raises(SystemExit):
+        run_job(monkeypatch, T0 + timedelta(days=1))
+    monkeypatch.setattr(messaging, "deliver", real_deliver)
+    assert len(sent()) == 2
+    for minutes in (1, 5, 30):  # retries, before and after the send timeout: never resent
+        run_job(monkeypatch, T0 + timedelta(days=1, minutes=minutes))
+    assert len(sent()) == 2
+    checkin = [m for m in messages_of(api, order["id"]) if m["kind"] == "checkin"]
+    assert [(m["status"], m["failure_reason"]) for m in checkin] == [
+        ("failed", "delivery not confirmed; not resent to avoid a duplicate")
+    ]
+
+
+def test_a_refund_on_day_5_stops_the_rest(api, monkeypatch):
+    order = paid_order(api, monkeypatch)
+    run_month(monkeypatch, days=5)
+    assert len(sent()) == 3  # bonus, check-ins on days 1 and 3
+    set_clock(monkeypatch, T0 + timedelta(days=5))
+    assert event(api, order["id"], "refunded").status == 200
+    run_month(monkeypatch, T0 + timedelta(days=5), days=26)
+    assert len(sent()) == 3
+    skipped = messages_of(api, order["id"], "skipped")
+    assert sorted(m["kind"] for m in skipped) == ["coupon", "referral_request", "review_request"]
+    assert {m["failure_reason"] for m in skipped} == {"not sent: the order is refunded"}
+    assert api.call("GET", f"/accounts/{order['account_id']}/coupons").json["items"] == []
+    timeline = api.call("GET", f"/accounts/{order['account_id']}/timeline").json["items"]
+    assert sorted(e["data"]["status"] for e in timeline if e["kind"] == "message") == ["sent"] * 3 + ["skipped"] * 3
+    assert {e["data"].get("failure_reason") for e in timeline if e["kind"] == "message"} == {
+        None,
+        "not sent: the order is refunded",
+    }
+
+
+def test_an_opt_out_stops_everything(api, monkeypatch):
+    acc = account(api, "سارة", body={"emails": ["sara@example.com"]})
+    profile = api.call("GET", f"/accounts/{acc}").json
+    r = api.call("PATCH", f"/accounts/{acc}", {"contact_opt_out": True, "version": profile["version"]})
+    assert r.status == 200, r.raw
+    order = paid_order(api, monkeypatch, acc)
+    run_month(monkeypatch)
+    assert sent() == []
+    skipped = messages_of(api, order["id"], "skipped")
+    assert len(skipped) == 6 and {m["failure_reason"] for m in skipped} == {
+        "not sent: the customer opted out of contact"
+    }
+    assert messages_of(api, order["id"], "sent") == []
+
+
+def test_quiet_hours_delay_then_send(api, monkeypatch):
+    night = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # Sunday 03:00 in Riyadh
+    acc = account(api, "سارة", body={"emails": ["sara@example.com"]})
+    order = place(api, acc, body={"payment": "prepaid"})
+    set_clock(monkeypatch, night)
+    assert event(api, order["id"], "paid").status == 200
+    assert run_job(monkeypatch, night)["waiting"] == 1 and sent() == []
+    [bonus] = [p for p in follow_up_store.plan_of("org-a", order["id"]) if p.kind == "bonus_material"]
+    assert bonus.due_at == datetime(2026, 11, 22, 6, 0, tzinfo=UTC) and "09:00" in (bonus.reason or "")
+    assert run_job(monkeypatch, night + timedelta(hours=2, minutes=59))["waiting"] == 0 and sent() == []
+    assert run_job(monkeypatch, night + timedelta(hours=6))["queued"] == 1 and len(sent()) == 1
+    # the first check-in falls on Monday 03:00 and goes at 09:00; the day-3 one, due on Wednesday
+    # 03:00, too
+    run_month(monkeypatch, night + timedelta(days=1), days=3, every_hours=3)
+    times = [m["sent_at"] for m in sorted(messages_of(api, order["id"], "sent"), key=lambda m: m["sent_at"])]
+    assert times == ["2026-11-22T06:00:00Z", "2026-11-23T06:00:00Z", "2026-11-25T06:00:00Z"]
+
+
+def test_the_weekend_waits(api, monkeypatch):
+    thursday = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday noon in Riyadh; Friday and Saturday off
+    acc = account(api, "سارة", body={"emails": ["sara@example.com"]})
+    order = place(api, acc, body={"payment": "prepaid"})
+    set_clock(monkeypatch, thursday)
+    assert event(api, order["id"], "paid").status == 200
+    run_month(monkeypatch, thursday, days=4, every_hours=3)
+    times = [m["sent_at"] for m in sorted(messages_of(api, order["id"], "sent"), key=lambda m: m["sent_at"])]
+    # the bonus at once; Friday's check-in on Sunday at 09:00; Sunday's (day 3) on time
+    assert times == ["2026-11-26T09:00:00Z", "2026-11-29T06:00:00Z", "2026-11-29T09:00:00Z"]
+
+
+def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
+    from chalicelib.domain import follow_ups
+    from chalicelib.domain.orders import OrderCreate, new_order
+    from chalicelib.domain.settings import ConfirmationLadder, OrgSettings
+    from chalicelib.persistence import db, keys
+    from chalicelib.persistence import orders as order_store
+    from chalicelib.persistence.models import AccountItem, DueItem
+    from chalicelib.services import follow_ups as service
+
+    # Written directly (no transactions: moto copies the whole table for each one, minutes at this size).
+    items: list[Any] = []
+    for i in range(20):  # 20 orders paid at T0: their bonus materials are due now
+        data = OrderCreate.model_validate(
+            {
+                "account_id": f"acc-{i}",
+                "items": [{"sku": "s", "name": "n", "quantity": 1, "unit_price": {"amount": "1", "currency": "SAR"}}],
+                "payment": "prepaid",
+                "email": f"c{i}@example.com",
+            }
+        )
+        order = new_order(
+            order_id=f"ord-{i:02d}",
+            org_id="org-a",
+            owner_id="rep-1",
+            data=data,
+            default_country="SA",
+            language="en",
+            ladder=ConfirmationLadder().model_dump(),
+            support_email=None,
+            now=T0,
+        )
+        order.status = "paid"
+        [bonus] = [p for p in follow_ups.plan_follow_ups(order, OrgSettings(), T0) if p.kind == "bonus_material"]
+        account_item = AccountItem(
+            keys.account("org-a", f"acc-{i}"), keys.PROFILE, id=f"acc-{i}", org_id="org-a", name=f"c{i}",
+            owner_id="rep-1", created_at=T0, updated_at=T0,
+        )  # fmt: skip
+        account_item.version = 1
+        items += [order_store.to_item(order), account_item, follow_up_store.to_item(bonus)]
+        items.append(follow_up_store._due_item(bonus))
+    items += [  # 5,000 follow-ups due later share the shards
+        DueItem(
+            keys.follow_up_due(i % keys.FOLLOW_UP_SHARDS),
+            keys.due_entry(T0 + timedelta(days=1 + i % 30), "org-a", f"later-{i}"),
+            org_id="org-a",
+            target_pk=keys.order("org-a", f"later-{i}"),
+            target_sk=keys.follow_up("checkin", 1),
+            account_id="nobody",
+            order_id=f"later-{i}",
+        )
+        for i in range(5000)
+    ]
+    db.ready()
+    db.batch_write(items)
+    reads: list[tuple[str, int]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: Any) -> Any:
+        response = original(self, operation, params)
+        if self.meta.service_model.service_name == "dynamodb" and operation in (
+            "Query",
+            "Scan",
+            "GetItem",
+            "BatchGetItem",
+        ):
+            scanned = response.get("ScannedCount", len(next(iter(response.get("Responses", {}).values()), [])))
+            reads.append((operation, scanned))
+        return response
+
+    # What is measured is what the job reads to find its work; the writes per item are covered above.
+    handled: list[str] = []
+    monkeypatch.setattr(service, "handle", lambda item, *a, **kw: handled.append(item.order_id) or "queued")
+    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        result = service.run(T0 + timedelta(minutes=1))
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    assert result["queued"] == 20 and len(set(handled)) == 20
+    # one Query per shard, one batch read (items, orders, accounts, settings); then the outbox's Queries
+    assert [op for op, _ in reads] == ["Query"] * 4 + ["BatchGetItem"] + ["Query"] * 4
+    assert sum(n for _, n in reads) == 20 + 20 * 3  # 20 due entries; 20 items, orders and accounts: not 5,000
+
+
+def test_the_referral_request_opens_one_on_the_won_lead(api, monkeypatch):
+    from tests.api.pipeline_helpers import lead as new_lead
+    from tests.api.pipeline_helpers import move
+
+    acc = account(api, "شركة النور", body={"emails": ["noor@example.com"]})
+    lead = new_lead(api, acc)
+    assert move(api, lead["id"], "closing").status == 200 and move(api, lead["id"], "follow_up").status == 200
+    order = paid_order(api, monkeypatch, acc, lead_id=lead["id"])
+    run_month(monkeypatch, days=11)
+    requests = api.call("GET", f"/leads/{lead['id']}/referral-requests").json["items"]
+    assert [(r["asked_by"], r["channel"], r["status"]) for r in requests] == [("follow_up", "email", "requested")]
+    assert order["id"] in requests[0]["note"]
+    referral = [m for m in messages_of(api, order["id"]) if m["kind"] == "referral_request"]
+    assert [m["status"] for m in referral] == ["sent"]
+
+
+def test_the_openapi_document_describes_skipped_messages_and_coupons(api):
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    status = next(p for p in doc["paths"]["/messages"]["get"]["parameters"] if p["name"] == "status")
+    assert "skipped" in status["schema"]["enum"]
+    redeem = doc["paths"]["/coupons/{code}/redeem"]["post"]
+    assert {"404", "409", "422"} <= set(redeem["responses"]) and "422" in redeem["summary"]
+    assert "/accounts/{account_id}/coupons" in doc["paths"]
+
+
+def test_a_follow_up_queued_before_a_refund_is_skipped_not_sent(api, monkeypatch):
+    from chalicelib.services import outbox
+
+    order = paid_order(api, monkeypatch)
+    real = outbox.deliver_due
+    monkeypatch.setattr(outbox, "deliver_due", lambda now: {})
+    assert run_job(monkeypatch, T0)["queued"] == 1  # the bonus is queued; this run's outbox pass never happens
+    monkeypatch.setattr(outbox, "deliver_due", real)
+    assert event(api, order["id"], "refunded").status == 200
+    assert run_job(monkeypatch, T0 + timedelta(minutes=5))["outbox"]["obsolete"] == 1
+    assert sent() == []
+    [bonus] = messages_of(api, order["id"])
+    assert (bonus["kind"], bonus["status"], bonus["failure_reason"]) == (
+        "bonus_material",
+        "skipped",
+        "not sent: the order is refunded",
+    )
