@@ -186,6 +186,7 @@ class CouponChanges(Strict):
     after_days: Omittable[Day] = None
     percent_off: Omittable[Annotated[int, Field(ge=1, le=100)]] = None
     valid_days: Omittable[Annotated[int, Field(ge=1, le=3650)]] = None
+    amount_off: Money | None = Field(default=None, description="a fixed amount off instead; null removes it")
 
 
 class FollowUpChanges(Strict):
@@ -195,6 +196,12 @@ class FollowUpChanges(Strict):
     coupon: Omittable[CouponChanges] = None
     bonus_materials: Omittable[Annotated[list[BonusMaterial], Field(max_length=20)]] = None
     bonus_after_days: Omittable[Day] = None
+    send_hours: Omittable[SendHours] = None
+    weekend_days: Omittable[Annotated[list[Weekday], Field(max_length=6)]] = None
+    channels: Omittable[dict[FollowUpKind, ChannelName]] = None
+    channel_preference: Omittable[Annotated[list[ChannelName], Field(min_length=1, max_length=3)]] = None
+    review_url: Annotated[str | None, Field(pattern=r"^https?://", max_length=2000)] = None
+    referral_url: Annotated[str | None, Field(pattern=r"^https?://", max_length=2000)] = None
 
 
 class SettingsChanges(Strict):
@@ -207,10 +214,12 @@ class SettingsChanges(Strict):
     confirmation_ladder: Omittable[LadderChanges] = None
     follow_up: Omittable[FollowUpChanges] = None
     refund_window_days: Omittable[Annotated[int, Field(ge=0, le=3650)]] = None
-    message_templates: Omittable[dict[str, Annotated[str, Field(max_length=2000)]]] = Field(
+    message_templates: Omittable[
+        dict[TemplateName, dict[Literal["ar", "en"], Annotated[str, Field(min_length=1, max_length=2000)]]]
+    ] = Field(
         default=None,
-        description="replaces all templates; keys: order_confirmation, checkin, review_request, coupon, "
-        "bonus_material, referral_request",
+        description='per template and language, e.g. {"checkin": {"en": "Hi {customer_name}, ..."}}: merged '
+        "per template; {} for a template restores its defaults; an unknown placeholder is a 422",
     )
     default_language: Omittable[Literal["ar", "en"]] = Field(
         default=None, description="of customer-facing pages and messages when the account names none"
@@ -267,8 +276,8 @@ def read_stored(data: dict[str, Any]) -> OrgSettings:
     does not know, and a setting whose stored value it no longer accepts falls back to its default."""
     known = _known_keys(OrgSettings, data)
     templates = known.get("message_templates")
-    if isinstance(templates, dict):
-        known["message_templates"] = {k: v for k, v in templates.items() if k in MESSAGE_KINDS}
+    if isinstance(templates, dict):  # templates of names this version does not know are left out
+        known["message_templates"] = {k: v for k, v in templates.items() if k in get_args(TemplateName)}
     try:
         return OrgSettings.model_validate(known)
     except ValidationError as error:

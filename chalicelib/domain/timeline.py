@@ -24,6 +24,7 @@ TimelineKind = Literal[
     "order_event",
     "message",
     "coupon",
+    "coupon_redeemed",
     "follow_up",
 ]
 

@@ -73,7 +73,7 @@ def test_a_stored_settings_item_with_keys_this_version_dropped_still_reads(api):
         "timezone": {"S": "Africa/Cairo"},
         "sms_provider": {"S": "legacy"},  # a key a later version dropped
         "follow_up": {"M": {"review_request_day": {"N": "5"}, "loyalty_points": {"BOOL": True}}},
-        "message_templates": {"M": {"checkin": {"S": "أهلا"}, "fax_cover": {"S": "old"}}},
+        "message_templates": {"M": {"checkin": {"M": {"ar": {"S": "أهلا"}}}, "fax_cover": {"M": {"ar": {"S": "x"}}}}},
     }
     boto3.client("dynamodb").put_item(
         TableName=get_settings().table_name,
@@ -92,7 +92,7 @@ def test_a_stored_settings_item_with_keys_this_version_dropped_still_reads(api):
     assert r.status == 200, r.raw
     assert (r.json["default_country"], r.json["timezone"], r.json["version"]) == ("EG", "Africa/Cairo", 3)
     assert r.json["follow_up"]["review_request_day"] == 5 and "loyalty_points" not in r.json["follow_up"]
-    assert "sms_provider" not in r.json and r.json["message_templates"] == {"checkin": "أهلا"}
+    assert "sms_provider" not in r.json and r.json["message_templates"] == {"checkin": {"ar": "أهلا"}}
     created = api.call("POST", "/accounts", {"name": "عميل", "phones": ["01001234567"]})
     assert created.status == 201, created.raw
     assert created.json["phones"] == ["+201001234567"]  # the stored default country applies

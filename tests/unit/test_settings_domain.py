@@ -53,9 +53,11 @@ def test_stored_settings_read_whatever_a_version_left_in_them():
     stored["follow_up"]["gone"] = True
     stored["follow_up"]["coupon"]["legacy"] = 3
     stored["follow_up"]["bonus_materials"][0]["old"] = "x"
-    stored["message_templates"] = {"checkin": "hi", "fax": "old"}
+    stored["message_templates"] = {"checkin": {"en": "hi"}, "fax": {"en": "old"}}
     read = read_stored(stored)
-    assert read.timezone == "Africa/Cairo" and read.message_templates == {"checkin": "hi"}
+    assert read.timezone == "Africa/Cairo" and read.message_templates == {"checkin": {"en": "hi"}}
+    # templates in the flat shape of an earlier version fall back to the defaults instead of a 500
+    assert read_stored({"message_templates": {"checkin": "hi"}}).message_templates == {}
     assert read.follow_up == OrgSettings().follow_up
     # a value this version refuses falls back to its default; the rest is kept
     assert read_stored({"timezone": "Mars/Olympus", "default_country": "EG"}) == OrgSettings(default_country="EG")
