@@ -25,6 +25,7 @@ TimelineKind = Literal[
     "message",
     "coupon",
     "follow_up",
+    "quote_change",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -306,14 +307,26 @@ def _visible(
 
 
 @db.bound
-def erase(account: Account) -> int:
-    """Delete the account and everything attached to it; returns how many items were removed."""
-    pk = keys.account(account.org_id, account.id)
-    doomed: list[tuple[str, str]] = []
-    for row in Item.query(pk, consistent_read=True):
-        doomed.append((row.pk, row.sk))
+def attached_rows(org_id: str, account_id: str) -> list[Item]:
+    """Every item of the account's partition and of the partitions it links (its leads ...):
+    one Query per partition."""
+    rows: list[Item] = []
+    for row in Item.query(keys.account(org_id, account_id), consistent_read=True):
+        rows.append(row)
         if isinstance(row, LinkItem):
-            doomed += [(child.pk, child.sk) for child in Item.query(row.target_pk, consistent_read=True)]
+            rows += list(Item.query(row.target_pk, consistent_read=True))
+    return rows
+
+
+@db.bound
+def erase(account: Account, before_delete: Callable[[list[Item]], object] | None = None) -> int:
+    """Delete the account and everything attached to it; returns how many items were removed.
+    ``before_delete`` sees every attached item first (the report counters take them off)."""
+    pk = keys.account(account.org_id, account.id)
+    rows = attached_rows(account.org_id, account.id)
+    if before_delete is not None:
+        before_delete(rows)
+    doomed: list[tuple[str, str]] = [(row.pk, row.sk) for row in rows]
     doomed += [(claim.pk, claim.sk) for claim in _claims(account).values()]
     doomed += list(_name_keys(account).keys())
     # Delete the profile last so a retried erasure can still find what is left.

@@ -8,11 +8,14 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.normalize import looks_like_phone, normalize_email, normalize_phone
 from chalicelib.domain.paging import Page
 from chalicelib.domain.principal import Principal, owner_for
+from chalicelib.domain.reports import counters
 from chalicelib.domain.versioning import check_version
 from chalicelib.ids import new_id
 from chalicelib.persistence import accounts as store
-from chalicelib.persistence import db
+from chalicelib.persistence import db, stats
 from chalicelib.persistence import org as org_store
+from chalicelib.persistence.models import Item
+from chalicelib.persistence.report_sources import contributions
 
 MAX_QUERY = 200
 
@@ -51,8 +54,13 @@ def update_account(principal: Principal, account_id: str, patch: AccountPatch) -
 
 
 def delete_account(principal: Principal, account_id: str) -> None:
+    """Erase the account; what its items added to the report counters is taken off first."""
     account = store.get(principal, account_id)
-    store.erase(account)
+
+    def uncount(rows: list[Item]) -> None:
+        stats.apply(account.org_id, counters.difference({}, contributions(account.org_id, rows)))
+
+    store.erase(account, uncount)
 
 
 def list_accounts(principal: Principal, *, limit: int, cursor: str | None, query: str | None) -> Page[Account]:

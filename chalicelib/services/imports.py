@@ -62,10 +62,11 @@ from chalicelib.domain.imports.reading import (
 from chalicelib.domain.imports.records import ImportRow, RowRejected, build_row
 from chalicelib.domain.pipeline import Lead
 from chalicelib.domain.principal import Principal
+from chalicelib.domain.reports import counters
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.persistence import imports as store
-from chalicelib.persistence import keys
+from chalicelib.persistence import keys, stats
 from chalicelib.persistence import org as org_store
 from chalicelib.persistence.accounts import claim_key
 
@@ -605,6 +606,9 @@ def _write(
     leads = [(lead, created_at) for lead, created_at in new_leads if lead.account_id not in failed_accounts]
     if not job.dry_run:
         store.write_new(creates, leads, access_reasons)
+        # Report counters of the new leads (one UpdateItem per day and scope touched); a crash
+        # between the two writes is what `make rebuild-reports` repairs.
+        stats.apply(job.org_id, counters.combine(counters.lead_counts(lead) for lead, _ in leads))
     job.count("accounts_created", len(creates))
     job.count("leads_created", len(leads))
     job.count("created", len(creates) if job.import_type == "accounts" else len(leads))
