@@ -74,7 +74,9 @@ def arabic_csv(newline: str = "\r\n") -> str:
         ("cp1256", b""),
     ],
 )
-def test_resuming_at_a_byte_offset_decodes_identically_and_keeps_row_numbers(api, uploads, monkeypatch, encoding, bom):
+def test_resuming_at_a_byte_offset_decodes_identically_and_keeps_row_numbers(
+    api, uploads, monkeypatch, encoding, bom
+):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 4)
     data = bom + arabic_csv().encode(encoding)
     job = run_in_slices(api, uploads, data)
