@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice import Chalice, CORSConfig, Rate, Response
 
-from chalicelib.api import accounts, imports, leads, problems, reps, settings, system, timeline
+from chalicelib.api import accounts, imports, leads, problems, reports, reps, settings, system, timeline
 from chalicelib.api.http import CSV_MEDIA_TYPES
 from chalicelib.ids import new_id
 from chalicelib.jobs import JOBS, Job
@@ -39,6 +39,7 @@ app.register_blueprint(leads.bp)
 app.register_blueprint(timeline.bp)
 app.register_blueprint(reps.bp)
 app.register_blueprint(imports.bp)
+app.register_blueprint(reports.bp)
 
 
 # S3 upload events reach the import queue through SQS (infra/ wires bucket -> queue + DLQ);

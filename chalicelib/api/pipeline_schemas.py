@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.api.report_schemas import FirstResponseOut
 from chalicelib.api.schemas import Resource
 from chalicelib.domain.money import Money
 
@@ -91,6 +92,9 @@ class InteractionOut(Resource):
     body: str
     occurred_at: str
     intent: str | None
+    outcome: str | None = Field(
+        default=None, description="how the inquiry ended: price_comparison, just_curious, no_reply"
+    )
     logged_by: str
     rep_id: str
 
@@ -117,6 +121,10 @@ class RepOut(BaseModel):
     working_hours: dict[str, list[str]]
     available: bool
     weekly_goals: dict[str, int]
+    team: str | None = Field(default=None, description="set by a manager or admin; team reports sum its reps")
     created_at: str | None
     updated_at: str | None
     version: int = Field(description="0 until the profile is first saved (defaults apply)")
+    first_response: FirstResponseOut | None = Field(
+        default=None, description="GET only: first-response minutes of the last 4 weeks, in the rep's working hours"
+    )
