@@ -22,6 +22,15 @@ class StageMoveOut(BaseModel):
     note: str
 
 
+class QuoteChangeOut(BaseModel):
+    old_value: Money | None
+    new_value: Money | None
+    reason: str = Field(description="scope_change, add_on, discount or correction")
+    note: str
+    by: str
+    at: str
+
+
 class LeadOut(Resource):
     account_id: str
     title: str
@@ -39,6 +48,9 @@ class LeadOut(Resource):
     custom_fields: dict[str, str]
     stage_history: list[StageMoveOut] | None = Field(
         default=None, description="oldest first; on single-lead responses (not in lists)"
+    )
+    value_history: list[QuoteChangeOut] | None = Field(
+        default=None, description="changes of the quoted value with their reasons, oldest first (single-lead responses)"
     )
     stage_durations: dict[str, int] | None = Field(
         default=None, description="seconds spent per step, from the history; the current step counts until now"

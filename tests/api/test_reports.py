@@ -149,6 +149,12 @@ def test_objections_and_honest_quote_changes(api, clock):
     [quote] = [e for e in timeline if e["kind"] == "quote_change"]
     assert quote["data"]["old_value"]["amount"] == "100.00" and quote["data"]["new_value"]["amount"] == "150.00"
     assert quote["data"]["reason"] == "scope_change" and quote["data"]["note"] == "سنتان بدل سنة"
+    [kept] = api.call("GET", f"/leads/{deal['id']}").json["value_history"]
+    assert (kept["old_value"]["amount"], kept["new_value"]["amount"], kept["reason"]) == (
+        "100.00",
+        "150.00",
+        "scope_change",
+    )
     other = lead(api, acc)
     api.call("POST", f"/leads/{other['id']}/objections", {"category": "timing", "text": "بعدين"})
     assert api.call("POST", f"/leads/{other['id']}/lost", {"reason": "not now"}).status == 200

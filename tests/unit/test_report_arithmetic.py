@@ -247,3 +247,21 @@ def test_scorecard_against_count_and_ratio_goals() -> None:
     # close 1 in 10: 25 contacts ask for 3 wins; 2 is one short; 12.5 contacts per win
     assert (by_goal["win_ratio"].actual, by_goal["win_ratio"].difference, by_goal["win_ratio"].met) == (12.5, -1, False)
     assert by_goal["calls"].actual is None
+
+
+# -- honest quote changes --------------------------------------------------------------------
+
+
+def test_a_changed_quote_needs_a_reason_and_a_first_value_does_not() -> None:
+    from chalicelib.domain.quotes import quote_change
+
+    base = {"org_id": "o", "lead_id": "l", "account_id": "a", "note": " bigger scope ", "by": "rep-1", "at": T0}
+    old, new = {"amount": "100.00", "currency": "SAR"}, {"amount": "150.00", "currency": "SAR"}
+    with pytest.raises(ValidationFailed) as refused:
+        quote_change(old=old, new=new, reason=None, **base)  # type: ignore[arg-type]
+    assert refused.value.errors[0].field == "value_change_reason"
+    change = quote_change(old=old, new=new, reason="scope_change", **base)  # type: ignore[arg-type]
+    assert change is not None and (change.old, change.new, change.note) == (old, new, "bigger scope")
+    assert quote_change(old=None, new=new, reason=None, **base) is None  # type: ignore[arg-type]
+    assert quote_change(old=old, new=dict(old), reason=None, **base) is None  # type: ignore[arg-type]
+    assert quote_change(old=old, new=None, reason="correction", **base) is not None  # type: ignore[arg-type]
