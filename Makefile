@@ -7,7 +7,7 @@ INFRA_STAMP := $(VENV)/.installed-infra
 PORT   ?= 8000
 OUT    ?= cdk.out
 
-.PHONY: install run jobs test unit lint smoke bench synth cfn-lint infra-test clean
+.PHONY: install run jobs test unit lint smoke bench synth cfn-lint infra-test clean rebuild-reports
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check app.py chalicelib scripts tests infra bench
 	$(BIN)/mypy
+
+## rebuild-reports: rebuild ORG's report counters from the source items (ORG=<org id>; the table
+## and endpoint come from the environment, as for the app: TAWASUL_TABLE, AWS_ENDPOINT_URL ...)
+rebuild-reports: $(STAMP)
+	$(BIN)/python -m scripts.rebuild_reports $(ORG)
 
 ## bench: CSV import benchmark against moto server (not part of `make test`); writes bench/results.json
 bench: $(STAMP)

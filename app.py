@@ -52,6 +52,14 @@ def import_worker(event: Any) -> None:
         import_jobs.handle_message(record.body, remaining)
 
 
+@app.lambda_function(name="rebuild_reports")
+def rebuild_reports(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Maintenance: rebuild one organisation's report counters ({"org_id": "..."})."""
+    from chalicelib.services.report_rebuild import rebuild_reports as rebuild
+
+    return rebuild(str(event["org_id"]))
+
+
 def _scheduled(job: Job) -> Callable[[Any], dict[str, Any]]:
     def run(event: Any) -> dict[str, Any]:
         return job.run()

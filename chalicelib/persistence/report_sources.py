@@ -10,12 +10,13 @@ from chalicelib.domain.pipeline import Lead
 from chalicelib.domain.reports import counters
 from chalicelib.domain.reports.counters import Counts
 from chalicelib.domain.timeutil import parse_rfc3339
-from chalicelib.persistence import db
+from chalicelib.persistence import db, keys
 from chalicelib.persistence import inquiries as inquiry_store
 from chalicelib.persistence import leads as lead_store
 from chalicelib.persistence import objections as objection_store
 from chalicelib.persistence import quotes as quote_store
 from chalicelib.persistence.models import (
+    AccountItem,
     InquiryItem,
     Item,
     LeadItem,
@@ -68,3 +69,10 @@ def contributions(org_id: str, rows: Iterable[Item]) -> Counts:
         lead = leads.get(inquiry.lead_id or "")
         parts.append(counters.inquiry_counts(inquiry, won=lead is not None and lead.status == "won"))
     return counters.combine(parts)
+
+
+@db.bound
+def account_ids(org_id: str) -> list[str]:
+    """Every account of the organisation, through its account list (gsi1; maintenance only)."""
+    found = Item.gsi1.query(keys.accounts_list(org_id), attributes_to_get=["pk", "sk", "kind", "id"])
+    return [row.id for row in found if isinstance(row, AccountItem)]
