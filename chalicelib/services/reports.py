@@ -116,4 +116,3 @@ def rep_overview(principal: Principal, rep_id: str) -> RepOverview:
     days = period((today - timedelta(days=FIRST_RESPONSE_DAYS - 1)).date().isoformat(), None, today)
     found = stats.read_period(principal.org_id, counters.rep(rep_id), days.first_key, days.last_key)
     return RepOverview(profile, contact_from_counters(found), days)
-
