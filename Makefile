@@ -11,7 +11,7 @@ NODE_STAMP  := $(NODE_TOOLS)/node_modules/.installed
 PORT   ?= 8000
 OUT    ?= cdk.out
 
-.PHONY: install openapi-tools run jobs test unit lint smoke bench bench-imports bench-local-stack bench-cold-start synth cfn-lint infra-test clean
+.PHONY: install openapi-tools run jobs test unit lint smoke bench bench-imports bench-local-stack bench-cold-start synth cfn-lint infra-test clean rebuild-reports
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check app.py chalicelib scripts tests infra bench
 	$(BIN)/mypy
+
+## rebuild-reports: rebuild ORG's report counters from the source items (ORG=<org id>; the table
+## and endpoint come from the environment, as for the app: TAWASUL_TABLE, AWS_ENDPOINT_URL ...)
+rebuild-reports: $(STAMP)
+	$(BIN)/python -m scripts.rebuild_reports $(ORG)
 
 ## bench: every benchmark below (not part of `make test`); each merges its keys into bench/results.json
 bench: bench-imports bench-local-stack bench-cold-start

@@ -18,6 +18,7 @@ from chalicelib.api import (
     messages,
     orders,
     problems,
+    reports,
     reps,
     settings,
     system,
@@ -61,6 +62,7 @@ app.register_blueprint(orders.bp)
 app.register_blueprint(messages.bp)
 app.register_blueprint(confirm.bp)
 app.register_blueprint(coupons.bp)
+app.register_blueprint(reports.bp)
 
 
 # S3 upload events reach the import queue through SQS (infra/ wires bucket -> queue + DLQ);
@@ -71,6 +73,14 @@ def import_worker(event: Any) -> None:
     remaining = getattr(event.context, "get_remaining_time_in_millis", None)
     for record in event:
         import_jobs.handle_message(record.body, remaining)
+
+
+@app.lambda_function(name="rebuild_reports")
+def rebuild_reports(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Maintenance: rebuild one organisation's report counters ({"org_id": "..."})."""
+    from chalicelib.services.report_rebuild import rebuild_reports as rebuild
+
+    return rebuild(str(event["org_id"]))
 
 
 def _scheduled(job: Job) -> Callable[[Any], dict[str, Any]]:

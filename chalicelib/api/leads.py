@@ -13,6 +13,7 @@ from chalicelib.api.pipeline_schemas import (
     LeadPage,
     ObjectionOut,
     ObjectionPage,
+    QuoteChangeOut,
     ReferralRequestOut,
     ReferralRequestPage,
 )
@@ -29,6 +30,7 @@ from chalicelib.domain.pipeline import (
 )
 from chalicelib.domain.principal import IDENTIFIER
 from chalicelib.domain.referrals import ReferralCreate, ReferralRequestCreate, ReferralRequestPatch
+from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.services import leads
 
 bp = Blueprint(__name__)
@@ -37,7 +39,19 @@ REFERRALS = ["referrals"]
 
 
 def _full(record: LeadRecord) -> LeadOut:
-    return lead_out(record.lead, record.history, now())
+    out = lead_out(record.lead, record.history, now())
+    out.value_history = [
+        QuoteChangeOut(
+            old_value=c.old,  # type: ignore[arg-type]
+            new_value=c.new,  # type: ignore[arg-type]
+            reason=c.reason,
+            note=c.note,
+            by=c.by,
+            at=format_rfc3339(c.at),
+        )
+        for c in record.quote_changes
+    ]
+    return out
 
 
 @endpoint(

@@ -115,6 +115,7 @@ def interaction_out(interaction: Interaction) -> InteractionOut:
         body=interaction.body,
         occurred_at=format_rfc3339(interaction.occurred_at),
         intent=interaction.intent,
+        outcome=interaction.outcome,
         logged_by=interaction.logged_by,
         rep_id=interaction.rep_id,
     )
@@ -138,6 +139,7 @@ def rep_out(profile: RepProfile) -> RepOut:
         working_hours=profile.working_hours,
         available=profile.available,
         weekly_goals=profile.weekly_goals,
+        team=profile.team,
         created_at=_time(profile.created_at),
         updated_at=_time(profile.updated_at),
         version=profile.version,

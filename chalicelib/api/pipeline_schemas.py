@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from chalicelib.api.report_schemas import FirstResponseOut
 from chalicelib.api.schemas import Out, Resource, Timestamp
 from chalicelib.domain.interactions import Channel, Direction, Intent
 from chalicelib.domain.money import Money
@@ -26,6 +27,15 @@ class StageMoveOut(Out):
     note: str
 
 
+class QuoteChangeOut(Out):
+    old_value: Money | None
+    new_value: Money | None
+    reason: str = Field(description="scope_change, add_on, discount or correction")
+    note: str
+    by: str
+    at: str
+
+
 class LeadOut(Resource):
     account_id: str
     title: str
@@ -43,6 +53,9 @@ class LeadOut(Resource):
     custom_fields: dict[str, str]
     stage_history: list[StageMoveOut] | None = Field(
         default=None, description="oldest first; on single-lead responses (null in lists)"
+    )
+    value_history: list[QuoteChangeOut] | None = Field(
+        default=None, description="changes of the quoted value with their reasons, oldest first (single-lead responses)"
     )
     stage_durations: dict[str, int] | None = Field(
         default=None, description="seconds spent per step, from the history; the current step counts until now"
@@ -96,6 +109,9 @@ class InteractionOut(Resource):
     body: str
     occurred_at: Timestamp
     intent: Intent | None
+    outcome: str | None = Field(
+        default=None, description="how the inquiry ended: price_comparison, just_curious, no_reply"
+    )
     logged_by: str
     rep_id: str
 
@@ -120,6 +136,10 @@ class RepOut(Out):
     working_hours: dict[str, list[str]]
     available: bool
     weekly_goals: dict[str, int]
+    team: str | None = Field(default=None, description="set by a manager or admin; team reports sum its reps")
     created_at: Timestamp | None
     updated_at: Timestamp | None
     version: int = Field(description="0 until the profile is first saved (defaults apply)")
+    first_response: FirstResponseOut | None = Field(
+        default=None, description="GET only: first-response minutes of the last 4 weeks, in the rep's working hours"
+    )

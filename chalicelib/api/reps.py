@@ -7,16 +7,33 @@ from chalice import Blueprint
 from chalicelib.api.http import Call, endpoint
 from chalicelib.api.pipeline_presenters import rep_out
 from chalicelib.api.pipeline_schemas import RepOut
+from chalicelib.api.report_schemas import FirstResponseOut
+from chalicelib.api.reports import period_out
 from chalicelib.domain.reps import RepChanges
-from chalicelib.services import reps
+from chalicelib.services import reports, reps
 
 bp = Blueprint(__name__)
 TAGS = ["reps"]
 
 
-@endpoint(bp, "/reps/{rep_id}", summary="A rep's working profile (defaults until saved)", tags=TAGS, response=RepOut)
+@endpoint(
+    bp,
+    "/reps/{rep_id}",
+    summary="A rep's working profile (defaults until saved) with first-response minutes of the last 4 weeks",
+    tags=TAGS,
+    response=RepOut,
+)
 def get_rep(call: Call) -> RepOut:
-    return rep_out(reps.get_rep(call.principal, call.path["rep_id"]))
+    overview = reports.rep_overview(call.principal, call.path["rep_id"])
+    figures = overview.first_response
+    out = rep_out(overview.profile)
+    out.first_response = FirstResponseOut(
+        period=period_out(overview.period),
+        responses=figures.responses,
+        median_minutes=figures.median_first_response_minutes,
+        p90_minutes=figures.p90_first_response_minutes,
+    )
+    return out
 
 
 @endpoint(

@@ -9,6 +9,7 @@ from chalice import Blueprint
 from chalicelib.api.http import Call, Result, endpoint, page
 from chalicelib.api.pipeline_presenters import interaction_out, timeline_entry_out
 from chalicelib.api.pipeline_schemas import InteractionOut, TimelinePage
+from chalicelib.domain.inquiries import InteractionPatch
 from chalicelib.domain.interactions import InteractionCreate
 from chalicelib.services import timeline
 
@@ -29,6 +30,21 @@ TAGS = ["timeline"]
 )
 def log_interaction(call: Call) -> Result:
     return Result(interaction_out(timeline.log_interaction(call.principal, call.body)), 201)
+
+
+@endpoint(
+    bp,
+    "/interactions/{interaction_id}",
+    "PATCH",
+    summary="Mark an interaction's intent (non_commercial leaves the fair contact-success rate) and outcome "
+    "(price_comparison, just_curious, no_reply); send its version. The report counters follow",
+    tags=TAGS,
+    body=InteractionPatch,
+    response=InteractionOut,
+    errors=[404, 409],
+)
+def patch_interaction(call: Call) -> InteractionOut:
+    return interaction_out(timeline.update_interaction(call.principal, call.path["interaction_id"], call.body))
 
 
 @endpoint(

@@ -48,6 +48,7 @@ class Interaction:
     lead_id: str | None = None
     intent: Intent | None = None
     version: int = 1
+    outcome: str | None = None  # how an inquiry ended (PATCH /interactions/{id}): price_comparison ...
 
 
 def new_interaction(
@@ -87,6 +88,7 @@ def interaction_entry(interaction: Interaction) -> TimelineEntry:
             "direction": interaction.direction,
             "body": interaction.body,
             "intent": interaction.intent,
+            "outcome": interaction.outcome,
             "logged_by": interaction.logged_by,
             "rep_id": interaction.rep_id,
             "created_at": format_rfc3339(interaction.created_at),

@@ -9,8 +9,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.domain.errors import InvalidTransition, ValidationFailed
+from chalicelib.domain.inquiries import Inquiry
 from chalicelib.domain.money import Money
 from chalicelib.domain.objections import Objection
+from chalicelib.domain.quotes import QuoteChange, ValueChangeReason
 from chalicelib.domain.timeline import TimelineEntry, TimelineKind, timeline_entry
 from chalicelib.domain.validation import CustomFields, Omittable, RecordId
 
@@ -64,6 +66,8 @@ class LeadRecord:
     lead: Lead
     history: list[StageMove] = field(default_factory=list)
     objections: list[Objection] = field(default_factory=list)
+    inquiry: Inquiry | None = None  # the first inbound message of the lead's conversation
+    quote_changes: list[QuoteChange] = field(default_factory=list)  # oldest first
 
 
 def check_move(lead: Lead, to_stage: str) -> Stage:
@@ -125,6 +129,12 @@ class LeadPatch(LeadFields):
     owner_id: Omittable[RecordId] = None
     custom_fields: Omittable[CustomFields] = None
     version: int | None = None
+    value_change_reason: ValueChangeReason | None = Field(
+        default=None, description="required when a quoted value changes: scope_change, add_on, discount or correction"
+    )
+    value_change_note: Annotated[str, Field(max_length=2000)] = Field(
+        default="", description="optional: why the quote changed, in the rep's words"
+    )
 
 
 class StageMoveRequest(BaseModel):
@@ -171,8 +181,16 @@ def new_lead(
     return lead, StageMove(None, "prospecting", by, now, data.note.strip(), "open")
 
 
+PATCH_OPTIONS = frozenset({"version", "assign_even_if_unavailable", "value_change_reason", "value_change_note"})
+
+
 def apply_patch(lead: Lead, patch: LeadPatch, now: datetime) -> Lead:
-    sent = patch.model_fields_set - {"version", "assign_even_if_unavailable"}
+    sent = patch.model_fields_set - {
+        "version",
+        "assign_even_if_unavailable",
+        "value_change_reason",
+        "value_change_note",
+    }
     updated = replace(lead, updated_at=now)
     for name in sent:
         value = getattr(patch, name)

@@ -17,6 +17,7 @@ WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _GOAL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 Goal = Annotated[int, Field(ge=0, le=100_000)]
+TEAM_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
 def _minutes(clock: str) -> int:
@@ -36,6 +37,9 @@ class RepChanges(BaseModel):
     available: Omittable[StrictBool] = Field(default=None, description="false pauses new lead assignments")
     weekly_goals: Annotated[Omittable[dict[str, Goal]], Field(max_length=20)] = Field(
         default=None, description='e.g. {"prospects": 20, "wins": 2}'
+    )
+    team: Annotated[str | None, Field(pattern=TEAM_PATTERN)] = Field(
+        default=None, description="the rep's team for team reports (set by a manager or admin; null clears it)"
     )
     version: int | None = Field(default=None, description="optional: the version the change is based on")
 
@@ -76,6 +80,7 @@ class RepProfile:
     working_hours: dict[str, list[str]] = field(default_factory=dict)
     available: bool = True
     weekly_goals: dict[str, int] = field(default_factory=dict)
+    team: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0  # 0: never saved; the defaults apply
@@ -88,7 +93,7 @@ def default_profile(user_id: str, org_id: str, org_timezone: str) -> RepProfile:
 def apply_rep_changes(profile: RepProfile, changes: RepChanges, now: datetime) -> RepProfile:
     sent: dict[str, Any] = {k: getattr(changes, k) for k in changes.model_fields_set if k != "version"}
     for name, value in sent.items():
-        if value is None:
+        if value is None and name != "team":
             raise ValidationFailed.single(name, "must not be null")
     return RepProfile(
         user_id=profile.user_id,
@@ -97,6 +102,7 @@ def apply_rep_changes(profile: RepProfile, changes: RepChanges, now: datetime) -
         working_hours=sent.get("working_hours", profile.working_hours),
         available=sent.get("available", profile.available),
         weekly_goals=sent.get("weekly_goals", profile.weekly_goals),
+        team=sent.get("team", profile.team),
         created_at=profile.created_at or now,
         updated_at=now,
         version=profile.version,

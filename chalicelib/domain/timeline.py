@@ -26,6 +26,7 @@ TimelineKind = Literal[
     "coupon",
     "coupon_redeemed",
     "follow_up",
+    "quote_change",
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.domain.accounts import Account
@@ -315,25 +315,32 @@ class Erasure:
     account: Account
     doomed: list[tuple[str, str]]  # every key but the profile's
     lead_owners: list[str]  # the owner of each lead attached to the account
+    rows: list[Item] = field(default_factory=list)  # what is attached (the report counters take it off)
+
+
+@db.bound
+def attached_rows(org_id: str, account_id: str) -> list[Item]:
+    """Every item of the account's partition and of the partitions it links (its leads ...):
+    one Query per partition."""
+    rows: list[Item] = []
+    for row in Item.query(keys.account(org_id, account_id), consistent_read=True):
+        rows.append(row)
+        if isinstance(row, LinkItem):
+            rows += list(Item.query(row.target_pk, consistent_read=True))
+    return rows
 
 
 @db.bound
 def plan_erasure(account: Account) -> Erasure:
-    """One Query of the account partition and one per attached partition (a lead's)."""
+    """One Query of the account partition and one per attached partition (a lead's, an order's)."""
     pk = keys.account(account.org_id, account.id)
-    doomed: list[tuple[str, str]] = []
-    lead_owners: list[str] = []
-    for row in Item.query(pk, consistent_read=True):
-        doomed.append((row.pk, row.sk))
-        if isinstance(row, LinkItem):
-            for child in Item.query(row.target_pk, consistent_read=True):
-                doomed.append((child.pk, child.sk))
-                if isinstance(child, LeadItem):
-                    lead_owners.append(child.owner_id)
+    rows = attached_rows(account.org_id, account.id)
+    lead_owners = [row.owner_id for row in rows if isinstance(row, LeadItem)]
+    doomed: list[tuple[str, str]] = [(row.pk, row.sk) for row in rows]
     doomed += [(claim.pk, claim.sk) for claim in _claims(account).values()]
     doomed += list(_name_keys(account).keys())
     profile = (pk, keys.PROFILE)
-    return Erasure(account, [key for key in dict.fromkeys(doomed) if key != profile], lead_owners)
+    return Erasure(account, [key for key in dict.fromkeys(doomed) if key != profile], lead_owners, rows)
 
 
 @db.bound

@@ -200,7 +200,11 @@ def _backoff(attempt: int) -> None:
 
 
 def batch_write(
-    puts: Iterable[models.Item] = (), deletes: Iterable[tuple[str, str]] = (), *, concurrency: int = 1
+    puts: Iterable[models.Item] = (),
+    deletes: Iterable[tuple[str, str]] = (),
+    *,
+    concurrency: int = 1,
+    raw_puts: Iterable[dict[str, Any]] = (),
 ) -> int:
     """Write items in chunks of 25, retrying ``UnprocessedItems`` with backoff; returns calls made.
 
@@ -208,6 +212,7 @@ def batch_write(
     such as the CSV import are bound by round trips, not by the table."""
     table = get_settings().table_name
     requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item.serialize()}} for item in puts]
+    requests += [{"PutRequest": {"Item": raw}} for raw in raw_puts]  # items with attributes no model names
     requests += [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in deletes]
     ddb = client()
 

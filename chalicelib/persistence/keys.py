@@ -356,3 +356,55 @@ def coupon(org_id: str, code: str) -> str:
 def account_coupons(org_id: str, account_id: str) -> str:
     """GSI1 partition: the coupons issued to one account, newest first."""
     return f"ORG#{org_id}#ACC#{account_id}#COUPONS"
+# -- reports ---------------------------------------------------------------------------------
+
+
+def stats(org_id: str, scope: str) -> str:
+    """Partition of one scope's counter items (``ORG`` or ``REP#u``); sort keys are periods
+    (``D#<yyyy-mm-dd>`` days, ``S#<yyyy-mm-ddThh:mm>`` 15-minute slots), so a report reads a
+    period with one Query."""
+    return f"ORG#{org_id}#STATS#{scope}"
+
+
+def stats_list(org_id: str) -> str:
+    """GSI1 partition of every counter item of the organisation (the rebuild compares them)."""
+    return f"ORG#{org_id}#STATS"
+
+
+def stats_entry(scope: str, period: str) -> str:
+    return f"{scope}#{period}"
+
+
+# A conversation's first inbound message: in the lead's partition (read with the lead: it sorts
+# between its history and its objections), or in the account's partition when it has no lead.
+LEAD_INQUIRY = "INQUIRY"
+ACCOUNT_INQUIRY = "#INQUIRY"
+
+
+def person_inquiries(org_id: str, account_id: str) -> str:
+    """GSI2 partition of one person's inquiries by time (repeats within 24 hours collapse)."""
+    return f"ORG#{org_id}#PERSON#{account_id}#INQUIRIES"
+
+
+def inquiry_key(org_id: str, account_id: str, lead_id: str | None) -> tuple[str, str]:
+    if lead_id:
+        return lead(org_id, lead_id), LEAD_INQUIRY
+    return account(org_id, account_id), ACCOUNT_INQUIRY
+
+
+def interaction_lookup(org_id: str, interaction_id: str) -> str:
+    """GSI3 partition that finds an interaction by id (``PATCH /interactions/{id}``)."""
+    return f"ORG#{org_id}#INTERACTION#{interaction_id}"
+
+
+INTERACTION_LOOKUP_SK = "I"
+QUOTE_CHANGE_PREFIX = "HISTV#"  # sorts after HIST#… and before INQUIRY/OBJ#…: read with the lead
+
+
+def quote_change(at: datetime, seq: int) -> str:
+    return f"{QUOTE_CHANGE_PREFIX}{moment(at)}#{seq:08d}"
+
+
+def team_reps(org_id: str, team: str) -> str:
+    """GSI2 partition of the reps in one team."""
+    return f"ORG#{org_id}#TEAM#{team}"

@@ -22,13 +22,25 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.domain import pipeline
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.inquiries import Inquiry
 from chalicelib.domain.objections import Objection
 from chalicelib.domain.pipeline import Lead, LeadRecord, StageMove
 from chalicelib.domain.principal import Principal
+from chalicelib.domain.quotes import QuoteChange
 from chalicelib.persistence import access, db, keys
+from chalicelib.persistence import inquiries as inquiry_store
 from chalicelib.persistence import objections as objection_store
+from chalicelib.persistence import quotes as quote_store
 from chalicelib.persistence import timeline as timeline_store
-from chalicelib.persistence.models import Item, LeadIndexItem, LeadItem, ObjectionItem, StageMoveItem
+from chalicelib.persistence.models import (
+    InquiryItem,
+    Item,
+    LeadIndexItem,
+    LeadItem,
+    ObjectionItem,
+    QuoteChangeItem,
+    StageMoveItem,
+)
 
 STALE = "The lead was changed by someone else; reload it and try again."
 
@@ -211,12 +223,15 @@ def _visible(principal: Principal, lead: Lead | None) -> Lead:
 
 @db.bound
 def read(principal: Principal, lead_id: str) -> LeadRecord:
-    """The lead, its history and its objections: one Query (they sort next to each other)."""
+    """The lead, its history, quote changes, inquiry and objections: one Query (they sort next
+    to each other)."""
     pk = keys.lead(principal.org_id, lead_id)
     rows = Item.query(pk, Item.sk.between(keys.LEAD_READ_FROM, keys.LEAD_READ_TO), consistent_read=True)
     lead: Lead | None = None
     history: list[StageMove] = []
     objections: list[Objection] = []
+    inquiry: Inquiry | None = None
+    quotes: list[QuoteChange] = []
     for row in rows:
         if isinstance(row, LeadItem):
             lead = to_domain(row)
@@ -224,7 +239,11 @@ def read(principal: Principal, lead_id: str) -> LeadRecord:
             history.append(history_to_domain(row))
         elif isinstance(row, ObjectionItem):
             objections.append(objection_store.to_domain(row))
-    return LeadRecord(_visible(principal, lead), history, objections)
+        elif isinstance(row, InquiryItem):
+            inquiry = inquiry_store.to_domain(row)
+        elif isinstance(row, QuoteChangeItem):
+            quotes.append(quote_store.to_domain(row, principal.org_id))
+    return LeadRecord(_visible(principal, lead), history, objections, inquiry, quotes)
 
 
 @db.bound

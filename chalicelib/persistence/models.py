@@ -245,6 +245,7 @@ class RepItem(Item, discriminator="rep"):
     working_hours = MapAttribute(null=True)  # type: ignore[var-annotated]
     available = BooleanAttribute(default=True)
     weekly_goals = MapAttribute(null=True)  # type: ignore[var-annotated]
+    team = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -414,3 +415,40 @@ class CouponItem(Item, discriminator="coupon"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+class CounterItem(Item, discriminator="counter"):
+    """Report counters of one scope and period (``pk = ORG#o#STATS#<scope>``, ``sk = <period>``).
+    The counters themselves are plain number attributes named by the reports
+    (``leads``, ``reached_closing``, ``rm_15`` ...), changed only with ``ADD``; read raw."""
+
+    scope = UnicodeAttribute(null=True)
+    period = UnicodeAttribute(null=True)
+
+
+class InquiryItem(Item, discriminator="inquiry"):
+    """A conversation's first inbound message as the contact-success report counts it."""
+
+    id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    lead_id = UnicodeAttribute(null=True)
+    rep_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    group_id = UnicodeAttribute()
+    intent = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    responded_at = UTCDateTimeAttribute(null=True)
+    response_minutes = NumberAttribute(null=True)
+    version = VersionAttribute()
+
+
+class QuoteChangeItem(Item, discriminator="quote_change"):
+    """One change of a lead's quoted value, with its reason (``sk = HISTV#<at>#<seq>``)."""
+
+    lead_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    old_value = MapAttribute(null=True)  # type: ignore[var-annotated]
+    new_value = MapAttribute(null=True)  # type: ignore[var-annotated]
+    reason = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    by = UnicodeAttribute()
+    at = UTCDateTimeAttribute()

@@ -71,9 +71,18 @@ def add_preceded_loss(tx: db.Transaction, objection: Objection) -> None:
     tx.update(
         probe,
         [ObjectionItem.preceded_loss.set(True)],  # PynamoDB also bumps the version
-        ObjectionItem.id.exists(),
-        conflict="The objection was removed meanwhile.",
+        # At the version read: the report counters take the objection as it was read.
+        ObjectionItem.version == objection.version,
+        conflict="The objection was changed or removed meanwhile; retry.",
     )
+
+
+def add_update(tx: db.Transaction, before: Objection, after: Objection) -> Objection:
+    """Inside a transaction: ``after`` saved if the objection is still at ``before``'s version."""
+    item = to_item(after)
+    item.version = before.version
+    tx.save(item, conflict=STALE)
+    return replace(after, version=before.version + 1)
 
 
 @db.bound

@@ -17,6 +17,7 @@ def to_domain(item: RepItem) -> RepProfile:
         working_hours={k: [str(t) for t in v] for k, v in db.plain(item.working_hours).items()},
         available=bool(item.available),
         weekly_goals={k: int(v) for k, v in db.plain(item.weekly_goals).items()},
+        team=item.team or None,
         created_at=item.created_at,
         updated_at=item.updated_at,
         version=int(item.version or 0),
@@ -47,13 +48,23 @@ def save(profile: RepProfile) -> RepProfile:
         working_hours=profile.working_hours or None,
         available=profile.available,
         weekly_goals=profile.weekly_goals or None,
+        team=profile.team or None,
         created_at=profile.created_at,
         updated_at=profile.updated_at,
     )
+    if profile.team:
+        item.gsi2pk = keys.team_reps(profile.org_id, profile.team)
+        item.gsi2sk = profile.user_id
     if profile.version:
         item.version = profile.version
     db.save_versioned(item, conflict=STALE)
     return to_domain(item)
+
+
+@db.bound
+def team_members(org_id: str, team: str) -> list[str]:
+    """The reps of one team (one Query on gsi2; teams are small, one page)."""
+    return [row.user_id for row in RepItem.gsi2.query(keys.team_reps(org_id, team)) if isinstance(row, RepItem)]
 
 
 UNAVAILABLE = (

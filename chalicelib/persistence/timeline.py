@@ -32,6 +32,10 @@ def to_item(entry: TimelineEntry) -> TimelineItem:
         lead_id=entry.lead_id,
         data=dict(entry.data) or None,
     )
+    if entry.kind == "interaction":
+        # PATCH /interactions/{id} finds the entry by id.
+        item.gsi3pk = keys.interaction_lookup(entry.org_id, entry.entity_id)
+        item.gsi3sk = keys.INTERACTION_LOOKUP_SK
     if entry.kind == "interaction" and entry.data.get("direction") == "inbound":
         # The contact-success report reads one month of inbound messages with one Query.
         item.gsi1pk = keys.inquiries(entry.org_id, entry.at)

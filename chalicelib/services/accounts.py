@@ -16,11 +16,13 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.normalize import looks_like_phone, normalize_email, normalize_phone
 from chalicelib.domain.paging import Page
 from chalicelib.domain.principal import Principal, owner_for
+from chalicelib.domain.reports import counters
 from chalicelib.domain.versioning import check_version
 from chalicelib.ids import new_id
 from chalicelib.persistence import accounts as store
-from chalicelib.persistence import db
+from chalicelib.persistence import db, stats
 from chalicelib.persistence import org as org_store
+from chalicelib.persistence.report_sources import contributions
 
 MAX_QUERY = 200
 
@@ -59,11 +61,13 @@ def update_account(principal: Principal, account_id: str, patch: AccountPatch) -
 
 
 def delete_account(principal: Principal, account_id: str) -> None:
-    """Erase an account and everything attached to it (see ``check_may_erase``)."""
+    """Erase an account and everything attached to it (see ``check_may_erase``); what its items
+    added to the report counters is taken off first."""
     account = store.get(principal, account_id)
     check_may_erase(principal, account)
     plan = store.plan_erasure(account)
     check_leads_allow_erasure(principal, plan.lead_owners)
+    stats.apply(account.org_id, counters.difference({}, contributions(account.org_id, plan.rows)))
     store.erase(plan)
 
 

@@ -39,10 +39,11 @@ from chalicelib.domain.imports.job import ImportJob, ImportOptions
 from chalicelib.domain.imports.reading import SAMPLE_BYTES, CsvFormat, Record, detect_format, head_sample, read_records
 from chalicelib.domain.imports.values import plan_columns
 from chalicelib.domain.principal import Principal
+from chalicelib.domain.reports import counters
 from chalicelib.ids import new_id
 from chalicelib.observability import log_keys, logger
 from chalicelib.persistence import imports as store
-from chalicelib.persistence import keys
+from chalicelib.persistence import keys, stats
 from chalicelib.persistence import org as org_store
 from chalicelib.persistence.accounts import claim_key
 
@@ -385,6 +386,14 @@ def _write(job: ImportJob, chunk: plan.ChunkPlan, access_reasons: dict[str, int]
     leads = [new for new in chunk.new_leads if new.lead.account_id not in failed_accounts]
     if not job.dry_run:
         store.write_new(chunk.creates, leads, access_reasons)
+        # Report counters of the new leads, from the steps their history reached (one UpdateItem per
+        # day and scope touched); a crash between the two writes is what `make rebuild-reports` repairs.
+        stats.apply(
+            job.org_id,
+            counters.combine(
+                counters.lead_counts(new.lead, [move.to_stage for move in new.history]) for new in leads
+            ),
+        )
     job.count("accounts_created", len(chunk.creates))
     job.count("leads_created", len(leads))
     job.count("created", len(chunk.creates) if job.import_type == "accounts" else len(leads))

@@ -25,6 +25,7 @@ from chalicelib.domain.objections import (
 from chalicelib.domain.paging import Page
 from chalicelib.domain.pipeline import Lead, LeadCreate, LeadPatch, LeadRecord, LostRequest, StageMove, StageMoveRequest
 from chalicelib.domain.principal import IDENTIFIER, Principal, owner_for
+from chalicelib.domain.quotes import quote_change, quote_change_entry
 from chalicelib.domain.referrals import (
     ReferralCreate,
     ReferralRequest,
@@ -35,15 +36,19 @@ from chalicelib.domain.referrals import (
     referral_entry,
     referral_request_entry,
 )
+from chalicelib.domain.reports import counters
 from chalicelib.domain.versioning import check_version
 from chalicelib.ids import new_id
-from chalicelib.persistence import access, db, timeline
+from chalicelib.persistence import access, db, stats, timeline
 from chalicelib.persistence import accounts as account_store
+from chalicelib.persistence import inquiries as inquiry_store
 from chalicelib.persistence import leads as store
 from chalicelib.persistence import objections as objection_store
 from chalicelib.persistence import org as org_store
+from chalicelib.persistence import quotes as quote_store
 from chalicelib.persistence import referrals as referral_store
 from chalicelib.persistence import reps as rep_store
+from chalicelib.persistence.report_sources import lead_state
 
 CLOSED_FOR_OBJECTIONS = "The lead is closed; objections belong to open leads."
 NOT_WON = "Referrals are asked of won customers only."
@@ -65,7 +70,23 @@ def _add_new_lead(
     timeline.add(tx, pipeline.move_entry(lead, first))
     if check_available:
         rep_store.add_available_check(tx, lead.org_id, lead.owner_id)
+    stats.add(tx, lead.org_id, counters.lead_counts(lead, [first.to_stage]))
     return stored
+
+
+def _stages(history: list[StageMove]) -> list[str]:
+    return [entry.to_stage for entry in history]
+
+
+def _add_lead_counts(tx: db.Transaction, record: LeadRecord, after: Lead, history: list[StageMove]) -> None:
+    """The report counters follow a changed lead (its cohort, owner, furthest step, status) and
+    its inquiry (converted when the lead is won), which must still be as read."""
+    before_counts = lead_state(record.lead, _stages(record.history), record.inquiry)
+    after_counts = lead_state(after, _stages(history), record.inquiry)
+    delta = counters.difference(after_counts, before_counts)
+    if record.inquiry is not None and record.lead.status != after.status:
+        inquiry_store.add_version_check(tx, record.inquiry)
+    stats.add(tx, after.org_id, delta)
 
 
 # -- leads ----------------------------------------------------------------------------------
@@ -129,13 +150,35 @@ def update_lead(principal: Principal, lead_id: str, patch: LeadPatch) -> LeadRec
             raise InvalidTransition(f"The lead is {before.status}; a closed lead keeps its owner.")
         account, reasons = access.reasons(before.org_id, before.account_id, before.owner_id)
     check = reassigning and _needs_availability_check(principal, after.owner_id, patch.assign_even_if_unavailable)
+    change = quote_change(
+        org_id=before.org_id,
+        lead_id=before.id,
+        account_id=before.account_id,
+        old=before.value,
+        new=after.value,
+        reason=patch.value_change_reason,
+        note=patch.value_change_note,
+        by=principal.user_id,
+        at=after.updated_at,
+    )
     with db.transaction() as tx:
         saved = store.add_update(tx, before, after)
         if account is not None and after.owner_id != before.owner_id:
             store.add_owner_change(tx, before, after, account_created_at=account.created_at, old_reasons=reasons)
             if check:
                 rep_store.add_available_check(tx, after.org_id, after.owner_id)
-    return replace(record, lead=saved)
+        delta = counters.difference(
+            lead_state(after, _stages(record.history), record.inquiry),
+            lead_state(before, _stages(record.history), record.inquiry),
+        )
+        if change is not None:
+            change = replace(change, seq=saved.version)
+            quote_store.add(tx, change)
+            timeline.add(tx, quote_change_entry(change, saved.title))
+            delta = counters.combine([delta, counters.quote_change_counts(change)])
+        stats.add(tx, after.org_id, delta)
+    quotes = [*record.quote_changes, change] if change is not None else record.quote_changes
+    return replace(record, lead=saved, quote_changes=quotes)
 
 
 def move_lead(principal: Principal, lead_id: str, request: StageMoveRequest) -> LeadRecord:
@@ -149,7 +192,8 @@ def move_lead(principal: Principal, lead_id: str, request: StageMoveRequest) -> 
         saved = store.add_update(tx, record.lead, after)
         store.add_move(tx, saved, move)
         timeline.add(tx, pipeline.move_entry(saved, move))
-    return LeadRecord(saved, [*record.history, move], record.objections)
+        _add_lead_counts(tx, record, after, [*record.history, move])
+    return replace(record, lead=saved, history=[*record.history, move])
 
 
 def mark_lost(principal: Principal, lead_id: str, request: LostRequest) -> LeadRecord:
@@ -171,12 +215,18 @@ def mark_lost(principal: Principal, lead_id: str, request: LostRequest) -> LeadR
         saved = store.add_update(tx, record.lead, after)
         store.add_move(tx, saved, move)
         timeline.add(tx, pipeline.move_entry(saved, move))
+        before_counts = lead_state(record.lead, _stages(record.history), record.inquiry)
+        after_counts = lead_state(after, _stages([*record.history, move]), record.inquiry)
         if objection is not None:
             objection_store.add_preceded_loss(tx, objection)
+            before_counts = counters.combine([before_counts, counters.objection_counts(objection)])
+            marked = replace(objection, preceded_loss=True)
+            after_counts = counters.combine([after_counts, counters.objection_counts(marked)])
+        stats.add(tx, after.org_id, counters.difference(after_counts, before_counts))
     objections = [
         replace(o, preceded_loss=True) if objection and o.id == objection.id else o for o in record.objections
     ]
-    return LeadRecord(saved, [*record.history, move], objections)
+    return replace(record, lead=saved, history=[*record.history, move], objections=objections)
 
 
 def _loss_objection(objections: list[Objection], wanted: str | None) -> Objection | None:
@@ -211,6 +261,7 @@ def raise_objection(principal: Principal, lead_id: str, data: ObjectionCreate) -
         saved = objection_store.add(tx, objection)
         timeline.add(tx, objection_entry(objection))
         store.add_status_check(tx, lead, "open", conflict=CLOSED_FOR_OBJECTIONS)
+        stats.add(tx, objection.org_id, counters.objection_counts(objection))
     return saved
 
 
@@ -224,7 +275,12 @@ def update_objection(principal: Principal, lead_id: str, objection_id: str, patc
     if before is None:
         raise NotFound("No such objection on this lead.")
     check_version(before.version, patch.version)
-    return objection_store.save(before, apply_objection_patch(before, patch, now()))
+    after = apply_objection_patch(before, patch, now())
+    delta = counters.difference(counters.objection_counts(after), counters.objection_counts(before))
+    with db.transaction() as tx:
+        saved = objection_store.add_update(tx, before, after)
+        stats.add(tx, after.org_id, delta)
+    return saved
 
 
 # -- referrals ------------------------------------------------------------------------------

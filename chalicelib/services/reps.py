@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.config import now
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.reps import RepChanges, RepProfile, apply_rep_changes, default_profile
 from chalicelib.domain.versioning import check_version
@@ -26,6 +26,8 @@ def get_rep(principal: Principal, user_id: str) -> RepProfile:
 
 def change_rep(principal: Principal, user_id: str, changes: RepChanges) -> RepProfile:
     current = _current(principal, user_id)
+    if "team" in changes.model_fields_set and changes.team != current.team and not principal.sees_whole_org:
+        raise ValidationFailed.single("team", "only a manager or admin sets a rep's team")
     if changes.version is not None:
         check_version(current.version, changes.version)
     return store.save(apply_rep_changes(current, changes, now()))
