@@ -15,7 +15,7 @@ import sys
 import types
 import typing
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,8 @@ def _argument(hint: Any, value: Any, package: types.ModuleType) -> Any:
         return kind(value)
     if hasattr(kind, "from_dict"):
         return kind.from_dict(value)
+    if kind is date and isinstance(value, str):  # a format: date parameter (report periods)
+        return date.fromisoformat(value)
     return value
 
 
