@@ -108,14 +108,14 @@ def measure_import(
 ) -> dict[str, Any]:
     import boto3
 
-    from chalicelib.config import get_settings
+    from chalicelib.config import environment
     from chalicelib.domain.principal import Principal
     from chalicelib.services import imports
 
     _set_country(org, country)
     principal = Principal("bench-rep", org, "manager")
     job, _, _ = imports.create_upload(principal, imports.ImportOptions(import_type, mapping or {}))  # type: ignore[arg-type]
-    boto3.client("s3").upload_file(file, get_settings().uploads_bucket, job.object_key)
+    boto3.client("s3").upload_file(file, environment().uploads_bucket, job.object_key)
     counts = _count_requests()
     started = time.perf_counter()
     event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": job.object_key}}}]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.config import DEFAULT_JWT_SECRET, Settings
+from chalicelib.config import DEFAULT_JWT_SECRET, Environment
 from chalicelib.domain.errors import Unauthenticated, Unavailable
 from chalicelib.domain.principal import IDENTIFIER, ROLES, Principal, Role
 
@@ -30,7 +30,7 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
 
 
-def principal_from_header(authorization: str | None, settings: Settings) -> Principal:
+def principal_from_header(authorization: str | None, settings: Environment) -> Principal:
     if not authorization:
         raise Unauthenticated("Send a bearer token in the Authorization header.")
     scheme, _, token = authorization.strip().partition(" ")
@@ -39,7 +39,7 @@ def principal_from_header(authorization: str | None, settings: Settings) -> Prin
     return principal_from_claims(verify(token.strip(), settings))
 
 
-def verify(token: str, settings: Settings) -> dict[str, Any]:
+def verify(token: str, settings: Environment) -> dict[str, Any]:
     import jwt  # here, not at import: PyJWT loads cryptography, which public routes never need
 
     options: Any = {"require": ["exp", "sub"]}

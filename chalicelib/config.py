@@ -17,7 +17,10 @@ MAX_BODY_BYTES = 4_500_000
 
 
 @dataclass(frozen=True)
-class Settings:
+class Environment:
+    """What this deployment runs with, read from its environment variables by ``environment()``.
+    Not an organisation's settings (``PUT /settings``): those are ``domain.settings.OrgSettings``."""
+
     stage: str
     table_name: str
     idempotency_table_name: str
@@ -45,10 +48,10 @@ class Settings:
         return self.stage in LOCAL_STAGES
 
 
-def get_settings() -> Settings:
+def environment() -> Environment:
     env = os.environ
     stage = env.get("TAWASUL_STAGE", "local")
-    return Settings(
+    return Environment(
         stage=stage,
         table_name=env.get("TAWASUL_TABLE", f"tawasul-{stage}"),
         idempotency_table_name=env.get("TAWASUL_IDEMPOTENCY_TABLE", f"tawasul-{stage}-idempotency"),
@@ -73,7 +76,7 @@ def get_settings() -> Settings:
 
 def now() -> datetime:
     """The current UTC time; on the local stack ``TAWASUL_NOW`` may pin it for job runs."""
-    settings = get_settings()
+    settings = environment()
     if settings.is_local and settings.fixed_now:
         from chalicelib.domain.timeutil import parse_rfc3339
 
@@ -96,7 +99,7 @@ def confirm_secret() -> bytes:
         if isinstance(value, bytes):
             return value
         return str(value).encode()
-    if get_settings().is_local:
+    if environment().is_local:
         return DEFAULT_CONFIRM_SECRET.encode()
     from chalicelib.domain.errors import Unavailable
 

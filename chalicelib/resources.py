@@ -1,7 +1,7 @@
 """Names shared by the code, the CDK stack in ``infra/`` and the tests.
 
 The Lambda functions learn the physical names of their resources from environment variables
-(read through ``chalicelib.config.get_settings``); this module names those variables and the
+(read through ``chalicelib.config.environment``); this module names those variables and the
 naming rules, so ``infra/`` sets exactly what the code reads. No boto3 or PynamoDB imports: the
 CDK app imports it.
 """

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from functools import lru_cache, partial
 from typing import Any
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.observability import logger
 
 READ_CHUNK = 256 * 1024
@@ -24,34 +24,34 @@ def _client(service: str, region: str) -> Any:
 
 
 def s3() -> Any:
-    return _client("s3", get_settings().region)
+    return _client("s3", environment().region)
 
 
 def sqs() -> Any:
-    return _client("sqs", get_settings().region)
+    return _client("sqs", environment().region)
 
 
 def presigned_put(key: str, *, content_type: str, expires_in: int) -> str:
     return str(
         s3().generate_presigned_url(
             "put_object",
-            Params={"Bucket": get_settings().uploads_bucket, "Key": key, "ContentType": content_type},
+            Params={"Bucket": environment().uploads_bucket, "Key": key, "ContentType": content_type},
             ExpiresIn=expires_in,
         )
     )
 
 
 def put_object(key: str, body: bytes, content_type: str = "text/csv") -> None:
-    s3().put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=body, ContentType=content_type)
+    s3().put_object(Bucket=environment().uploads_bucket, Key=key, Body=body, ContentType=content_type)
 
 
 def delete_object(key: str) -> None:
-    s3().delete_object(Bucket=get_settings().uploads_bucket, Key=key)
+    s3().delete_object(Bucket=environment().uploads_bucket, Key=key)
 
 
 def head_object(key: str) -> dict[str, Any] | None:
     try:
-        meta: dict[str, Any] = s3().head_object(Bucket=get_settings().uploads_bucket, Key=key)
+        meta: dict[str, Any] = s3().head_object(Bucket=environment().uploads_bucket, Key=key)
     except s3().exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -70,7 +70,7 @@ def read_range(key: str, start: int = 0, length: int | None = None) -> Iterator[
     while end is None or position < end:
         last = "" if end is None else str(end - 1)
         try:
-            response = s3().get_object(Bucket=get_settings().uploads_bucket, Key=key, Range=f"bytes={position}-{last}")
+            response = s3().get_object(Bucket=environment().uploads_bucket, Key=key, Range=f"bytes={position}-{last}")
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "InvalidRange":
                 return  # resumed exactly at the end of the file
@@ -94,6 +94,6 @@ def _queue_url(name: str, region: str) -> str:
 
 def enqueue_import(org_id: str, import_id: str) -> None:
     """Ask the import worker to continue a job (the message the S3 event would have sent)."""
-    settings = get_settings()
+    settings = environment()
     url = _queue_url(settings.import_queue, settings.region)
     sqs().send_message(QueueUrl=url, MessageBody=json.dumps({"tawasul_import": {"org": org_id, "id": import_id}}))

@@ -57,10 +57,10 @@ def provision() -> None:
     """Create the tables (and buckets) from the one schema definition; existing ones are kept."""
     import boto3
 
-    from chalicelib.config import get_settings
+    from chalicelib.config import environment
     from chalicelib.persistence.schema import MAIN, TABLES
 
-    settings = get_settings()
+    settings = environment()
     ddb = boto3.client("dynamodb")
     existing = set(ddb.list_tables()["TableNames"])
     for table in TABLES:
@@ -118,11 +118,11 @@ def poll_import_queue(wait_seconds: int = 1) -> int:
     """Deliver waiting import-queue messages to the worker, as the SQS event source would."""
     import boto3
 
-    from chalicelib.config import get_settings
+    from chalicelib.config import environment
     from chalicelib.jobs.imports import handle_message
 
     sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=get_settings().import_queue)["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=environment().import_queue)["QueueUrl"]
     handled = 0
     for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=wait_seconds).get(
         "Messages", []

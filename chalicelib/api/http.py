@@ -22,7 +22,7 @@ from pydantic_core import to_jsonable_python
 
 from chalicelib.api import idempotency, problems
 from chalicelib.auth import principal_from_header
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.domain.errors import (
     DomainError,
     FieldError,
@@ -163,7 +163,7 @@ def endpoint(
 def _handle(bp: Blueprint, spec: RouteSpec, view: View, path_params: dict[str, str]) -> Response:
     request = bp.current_request
     headers = request.headers
-    settings = get_settings()
+    settings = environment()
     principal = None if spec.public else principal_from_header(headers.get("authorization"), settings)
     if not all(PATH_VALUE.fullmatch(value) for value in path_params.values()):
         raise NotFound("Not found.")

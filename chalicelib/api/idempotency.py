@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.domain.errors import Conflict
 
 RECORD_TTL_SECONDS = 24 * 60 * 60
@@ -59,7 +59,7 @@ def run_once(request: dict[str, Any], work: Callable[[], dict[str, Any]], lambda
 
     from chalicelib.persistence.db import unavailable
 
-    run, config = _runner(get_settings().idempotency_table_name)
+    run, config = _runner(environment().idempotency_table_name)
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
     token = _work.set(work)

@@ -9,7 +9,7 @@ from chalice import Blueprint
 from chalicelib.api.http import CSV_BODY, Call, QueryParam, Result, endpoint
 from chalicelib.api.presenters import import_out
 from chalicelib.api.schemas import ImportOut, ImportUploadOut
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.imports.columns import IMPORT_TYPES, parse_mapping
 from chalicelib.domain.imports.job import ImportOptions
@@ -114,7 +114,7 @@ def post_upload(call: Call) -> Result:
         method="PUT",
         headers={"Content-Type": "text/csv"},
         expires_in=expires_in,
-        max_bytes=get_settings().max_upload_bytes,
+        max_bytes=environment().max_upload_bytes,
         job=import_out(job),
     )
     return Result(body, 201, {"Location": f"/imports/{job.id}"})

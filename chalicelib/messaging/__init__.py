@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, cast
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.observability import logger
 
 Channel = Literal["sms", "whatsapp", "email"]
@@ -100,7 +100,7 @@ def sender_modes(setting: str) -> dict[Channel, SenderMode]:
 
 def sender_for(channel: Channel) -> Sender:
     """The adapter configured for ``channel`` (``TAWASUL_SENDERS``)."""
-    settings = get_settings()
+    settings = environment()
     mode = sender_modes(settings.senders)[channel]
     if mode == "local":
         from chalicelib.messaging.local import LOCAL_SENDER

@@ -14,7 +14,7 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.config import Settings, get_settings
+from chalicelib.config import Environment, environment
 from chalicelib.messaging import Channel, Envelope, Sender, SenderNotConfigured
 
 CONNECT_TIMEOUT_SECONDS = 3
@@ -42,7 +42,7 @@ def _client(service: str, region: str) -> Any:
 
 def client(service: str) -> Any:
     """The shared client for ``service`` (``sesv2``, ``sns``, ``socialmessaging``)."""
-    region = get_settings().region
+    region = environment().region
     # Creating a boto3 client is not thread-safe; two ladder threads may ask at once.
     with _client_lock:
         return _client(service, region)
@@ -124,7 +124,7 @@ class WhatsAppSender:
         return str(response["messageId"])
 
 
-def sender(channel: Channel, settings: Settings) -> Sender:
+def sender(channel: Channel, settings: Environment) -> Sender:
     if channel == "email":
         if not settings.mail_from:
             raise SenderNotConfigured("e-mail needs a verified sender address in TAWASUL_MAIL_FROM.")

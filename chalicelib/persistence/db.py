@@ -17,7 +17,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.domain import paging
 from chalicelib.domain.errors import Conflict, MalformedRequest, Unavailable
 from chalicelib.domain.jsontext import parse_json
@@ -34,7 +34,7 @@ MAX_BATCH_ATTEMPTS = 8
 
 def ready() -> None:
     """Bind the models to the configured table (cheap; call at the top of each repository call)."""
-    settings = get_settings()
+    settings = environment()
     models.Item.Meta.region = settings.region  # type: ignore[attr-defined]
     models.bind(settings.table_name)
 
@@ -210,7 +210,7 @@ def batch_write(
 
     ``concurrency`` > 1 sends that many chunks at once (the client is thread-safe): bulk writers
     such as the CSV import are bound by round trips, not by the table."""
-    table = get_settings().table_name
+    table = environment().table_name
     requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item.serialize()}} for item in puts]
     requests += [{"PutRequest": {"Item": raw}} for raw in raw_puts]  # items with attributes no model names
     requests += [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in deletes]
@@ -238,7 +238,7 @@ def batch_write(
 
 def batch_get(keys: Sequence[tuple[str, str]]) -> list[models.Item]:
     """Fetch items by key in chunks of 100, retrying ``UnprocessedKeys`` with backoff."""
-    table = get_settings().table_name
+    table = environment().table_name
     ddb = client()
     found: list[models.Item] = []
     unique = list(dict.fromkeys(keys))

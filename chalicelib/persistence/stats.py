@@ -14,7 +14,7 @@ from typing import Any
 
 from pynamodb.expressions.operand import Path
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.domain.reports.counters import Counts, Key
 from chalicelib.persistence import db, keys
 from chalicelib.persistence.models import CounterItem
@@ -51,7 +51,7 @@ def add(tx: db.Transaction, org_id: str, counts: Counts) -> None:
 @db.bound
 def apply(org_id: str, counts: Counts) -> int:
     """Outside a transaction (bulk writers, erasure): one UpdateItem per counter item."""
-    ddb, table, calls = db.client(), get_settings().table_name, 0
+    ddb, table, calls = db.client(), environment().table_name, 0
     for key, changes in sorted(counts.items()):
         if not changes:
             continue
@@ -103,7 +103,7 @@ def read_period(org_id: str, scope: str, first: str, last: str) -> dict[str, int
     keys): one Query (a second page only past 1 MB of counter items)."""
     total: dict[str, int] = {}
     rows = _pages(
-        TableName=get_settings().table_name,
+        TableName=environment().table_name,
         KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
         ExpressionAttributeValues={":pk": {"S": keys.stats(org_id, scope)}, ":a": {"S": first}, ":b": {"S": last}},
         ConsistentRead=True,
@@ -119,7 +119,7 @@ def all_counts(org_id: str) -> Counts:
     """Every non-zero counter of the organisation, by (scope, period) (maintenance only)."""
     found: Counts = {}
     rows = _pages(
-        TableName=get_settings().table_name,
+        TableName=environment().table_name,
         IndexName="gsi1",
         KeyConditionExpression="gsi1pk = :pk",
         ExpressionAttributeValues={":pk": {"S": keys.stats_list(org_id)}},
@@ -138,7 +138,7 @@ def replace_all(org_id: str, counts: Counts) -> int:
     existing = [
         (raw["pk"]["S"], raw["sk"]["S"])
         for raw in _pages(
-            TableName=get_settings().table_name,
+            TableName=environment().table_name,
             IndexName="gsi1",
             KeyConditionExpression="gsi1pk = :pk",
             ExpressionAttributeValues={":pk": {"S": keys.stats_list(org_id)}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.config import confirm_secret, get_settings, now
+from chalicelib.config import confirm_secret, environment, now
 from chalicelib.domain import confirm_token, ladder
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.orders import Order
@@ -40,7 +40,7 @@ def link(order: Order) -> Link:
     cancel time plus a margin)."""
     expires_at = ladder.token_expiry(order)
     token = confirm_token.issue(confirm_secret(), order.org_id, order.id, expires_at)
-    url = f"{get_settings().public_base_url.rstrip('/')}/orders/{order.id}/confirm?token={token}"
+    url = f"{environment().public_base_url.rstrip('/')}/orders/{order.id}/confirm?token={token}"
     return Link(url, token, expires_at)
 
 

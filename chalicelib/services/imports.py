@@ -31,7 +31,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import storage
-from chalicelib.config import get_settings, now
+from chalicelib.config import environment, now
 from chalicelib.domain.errors import Conflict, DomainError, FieldError, MalformedRequest, NotFound, PayloadTooLarge
 from chalicelib.domain.imports import plan
 from chalicelib.domain.imports.columns import ColumnMap, map_columns
@@ -114,7 +114,7 @@ def start_inline(principal: Principal, body: bytes, opts: ImportOptions) -> Impo
     _read_header(job, body[:SAMPLE_BYTES], complete=len(body) <= SAMPLE_BYTES, source=_inline_source(body))
     job.status, job.started_at = "running", job.created_at
     job = store.create_job(job)
-    job = _run(job, _inline_source(body), Deadline(seconds=get_settings().import_inline_seconds))
+    job = _run(job, _inline_source(body), Deadline(seconds=environment().import_inline_seconds))
     if job.active:
         job.object_key = keys.upload_object(job.org_id, job.id)
         job = store.save_job(job)
@@ -200,7 +200,7 @@ def _resume(org_id: str, import_id: str, deadline: Deadline) -> ImportJob | None
 def _refuse_oversized(job: ImportJob) -> None:
     """A presigned PUT cannot cap the size of what is uploaded, so the worker does: a file over
     the limit is deleted unread and the job fails, saying why."""
-    limit = get_settings().max_upload_bytes
+    limit = environment().max_upload_bytes
     if (job.size_bytes or 0) > limit:
         storage.delete_object(job.object_key)
         raise PayloadTooLarge(

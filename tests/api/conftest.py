@@ -15,7 +15,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib.auth import issue_local_token
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.persistence.schema import MAIN, TABLES
 from scripts import moto_shim
 
@@ -26,7 +26,7 @@ moto_shim.apply()
 @pytest.fixture(autouse=True)
 def aws() -> Iterator[None]:
     with mock_aws():
-        settings = get_settings()
+        settings = environment()
         ddb = boto3.client("dynamodb")
         names = {MAIN: settings.table_name}
         for table in TABLES:
@@ -41,7 +41,7 @@ class Api:
 
     def token(self, user: str = "rep-1", org: str = "org-a", role: str = "rep", ttl: int = 3600) -> str:
         return issue_local_token(
-            secret=get_settings().jwt_secret,
+            secret=environment().jwt_secret,
             user_id=user,
             org_id=org,
             role=role,  # type: ignore[arg-type]

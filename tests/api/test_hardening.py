@@ -7,14 +7,14 @@ import re
 import jwt
 import pytest
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 
 
 def _signed(**claims: object) -> str:
     import time
 
     base = {"sub": "rep-1", "org": "org-a", "role": "admin", "exp": int(time.time()) + 600, **claims}
-    return jwt.encode(base, get_settings().jwt_secret, algorithm="HS256")
+    return jwt.encode(base, environment().jwt_secret, algorithm="HS256")
 
 
 # -- token claims ---------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_a_transaction_cancelled_by_throttling_is_a_503_and_by_a_conflict_still_
 
 
 def test_store_failures_on_reads_and_single_or_batch_writes_are_503(api, store_fails):
-    from chalicelib.config import get_settings
+    from chalicelib.config import environment
 
     acc = api.call("POST", "/accounts", {"name": "x"}, role="manager").json
     cases = [
@@ -284,7 +284,7 @@ def test_store_failures_on_reads_and_single_or_batch_writes_are_503(api, store_f
     for operation, code, status, method, path, body, role in cases:
         store_fails(operation, code, status)
         _assert_retry_later(api.call(method, path, body, role=role))
-    store_fails("PutItem", "ThrottlingException", table=get_settings().idempotency_table_name)
+    store_fails("PutItem", "ThrottlingException", table=environment().idempotency_table_name)
     r = api.call("POST", "/accounts", {"name": "y"}, headers={"Idempotency-Key": "k1"})
     _assert_retry_later(r)
 

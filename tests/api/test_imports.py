@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.services import imports as import_service
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 @pytest.fixture(autouse=True)
 def uploads() -> Any:
     """The uploads bucket notifying the import queue, as infra/ and the local stack set it up."""
-    settings = get_settings()
+    settings = environment()
     s3 = boto3.client("s3")
     sqs = boto3.client("sqs")
     s3.create_bucket(Bucket=settings.uploads_bucket)
@@ -85,7 +85,7 @@ def table_items(kind: str) -> list[dict[str, Any]]:
     items, start = [], None
     while True:
         kwargs = {
-            "TableName": get_settings().table_name,
+            "TableName": environment().table_name,
             # filtered in the store: moto's time goes into serialising what a Scan returns
             "FilterExpression": "#kind = :kind",
             "ExpressionAttributeNames": {"#kind": "kind"},
@@ -394,9 +394,9 @@ def upload(api, data: bytes, query: str = "type=accounts", **kwargs) -> dict[str
     assert r.status == 201, r.raw
     body = r.json
     assert body["job"]["status"] == "queued" and body["method"] == "PUT"
-    assert get_settings().uploads_bucket in body["upload_url"] and "X-Amz-Signature" in body["upload_url"]
+    assert environment().uploads_bucket in body["upload_url"] and "X-Amz-Signature" in body["upload_url"]
     key = f"uploads/{kwargs.get('org', 'org-a')}/{body['import_id']}.csv"
-    boto3.client("s3").put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=data, ContentType="text/csv")
+    boto3.client("s3").put_object(Bucket=environment().uploads_bucket, Key=key, Body=data, ContentType="text/csv")
     return body
 
 
@@ -452,7 +452,7 @@ def test_an_upload_over_the_size_limit_is_deleted_unread_and_the_job_fails(api, 
     assert job["size_bytes"] == len(data)
     assert f"The file is {len(data)} bytes; uploads of up to 200 bytes are imported" in job["failure"]
     key = f"uploads/org-a/{body['import_id']}.csv"
-    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=get_settings().uploads_bucket, Prefix=key)
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=environment().uploads_bucket, Prefix=key)
     assert table_items("account") == []
 
 
@@ -524,7 +524,7 @@ def test_an_upload_read_that_breaks_is_reopened_where_it_stopped(api, monkeypatc
 
     data = bytes(range(256)) * 3000  # 768,000 bytes: three 256 KB pieces
     key = "uploads/org-a/broken.csv"
-    boto3.client("s3").put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=data)
+    boto3.client("s3").put_object(Bucket=environment().uploads_bucket, Key=key, Body=data)
     client, ranges = storage.s3(), []
     real_get = client.get_object
 

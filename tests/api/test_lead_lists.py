@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.persistence import keys
 from tests.api.pipeline_helpers import account, lead, move
 
@@ -84,7 +84,7 @@ def test_leads_stored_before_the_index_copies_are_listed_after_the_backfill(api,
     ddb = boto3.client("dynamodb")
     pk = keys.lead("org-a", created["id"])
     for sk in keys.LEAD_INDEX_COPIES:  # as a lead written before the copies existed
-        ddb.delete_item(TableName=get_settings().table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+        ddb.delete_item(TableName=environment().table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}})
     assert _titles(api, "?status=open", ddb_calls, **MANAGER)[0] == []
     assert _titles(api, "?owner_id=rep-1", ddb_calls, **MANAGER)[0] == ["old"]  # the lead's own keys still work
     assert write_missing_index_copies() == 2

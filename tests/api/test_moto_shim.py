@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import StreamShard, Table
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from scripts import moto_shim
 
 
@@ -23,7 +23,7 @@ def ddb() -> Any:
 
 @pytest.fixture
 def table_name() -> str:
-    return get_settings().table_name
+    return environment().table_name
 
 
 def _key(pk: str, sk: str = "A") -> dict[str, Any]:

@@ -35,9 +35,9 @@ def test_health_reports_ok_when_the_store_answers(api):
 def test_health_is_503_when_the_store_is_gone(api):
     import boto3
 
-    from chalicelib.config import get_settings
+    from chalicelib.config import environment
 
-    boto3.client("dynamodb").delete_table(TableName=get_settings().table_name)
+    boto3.client("dynamodb").delete_table(TableName=environment().table_name)
     assert api.call("GET", "/health", auth=False).is_problem(503)
 
 

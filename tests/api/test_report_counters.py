@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.persistence import stats
 from tests.api.pipeline_helpers import account, lead, move
 
@@ -10,7 +10,7 @@ MANAGER = {"user": "boss", "role": "manager"}
 
 
 def org_counts(org: str = "org-a") -> dict:
-    get_settings()
+    environment()
     return stats.all_counts(org)
 
 

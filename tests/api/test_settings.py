@@ -66,7 +66,7 @@ def test_a_stored_settings_item_with_keys_this_version_dropped_still_reads(api):
     must not turn every read of them, and every account creation, into a 500."""
     import boto3
 
-    from chalicelib.config import get_settings
+    from chalicelib.config import environment
 
     data = {
         "default_country": {"S": "EG"},
@@ -76,7 +76,7 @@ def test_a_stored_settings_item_with_keys_this_version_dropped_still_reads(api):
         "message_templates": {"M": {"checkin": {"M": {"ar": {"S": "أهلا"}}}, "fax_cover": {"M": {"ar": {"S": "x"}}}}},
     }
     boto3.client("dynamodb").put_item(
-        TableName=get_settings().table_name,
+        TableName=environment().table_name,
         Item={
             "pk": {"S": "ORG#org-a"},
             "sk": {"S": "#SETTINGS"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from tests.api.pipeline_helpers import account, lead, move, won_lead
 
 MANAGER = {"user": "boss", "role": "manager"}
@@ -25,7 +25,7 @@ def touch(api, account_id, channel, at, direction="inbound", body="مرحبا", 
 
 def all_items(table_filter=None):
     ddb = boto3.client("dynamodb")
-    items = ddb.scan(TableName=get_settings().table_name)["Items"]  # test inspection only
+    items = ddb.scan(TableName=environment().table_name)["Items"]  # test inspection only
     return [i for i in items if table_filter is None or table_filter(i)]
 
 
@@ -85,7 +85,7 @@ def test_inbound_interactions_are_indexed_by_month_for_the_inquiry_report(api):
     touch(api, acc, "email", "2026-11-02T10:00:00Z", direction="outbound")
     ddb = boto3.client("dynamodb")
     november = ddb.query(
-        TableName=get_settings().table_name,
+        TableName=environment().table_name,
         IndexName="gsi1",
         KeyConditionExpression="gsi1pk = :p",
         ExpressionAttributeValues={":p": {"S": "ORG#org-a#INQUIRIES#2026-11"}},

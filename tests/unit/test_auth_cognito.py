@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib import auth
-from chalicelib.config import get_settings
+from chalicelib.config import environment
 from chalicelib.domain.errors import Unauthenticated
 
 POOL = "eu-west-1_AbCdEf123"
@@ -35,7 +35,7 @@ def pool_key(monkeypatch):
 
 
 def _settings():
-    return dataclasses.replace(get_settings(), cognito_user_pool_id=POOL, cognito_client_id=CLIENT)
+    return dataclasses.replace(environment(), cognito_user_pool_id=POOL, cognito_client_id=CLIENT)
 
 
 def _id_token(key, **overrides):
@@ -79,7 +79,7 @@ def test_bad_cognito_tokens_are_refused(pool_key, overrides):
 
 def test_hs256_token_is_refused_when_cognito_is_configured(pool_key):
     token = jwt.encode(
-        {"sub": "u", "org": "o", "role": "admin", "exp": int(time.time()) + 60}, get_settings().jwt_secret
+        {"sub": "u", "org": "o", "role": "admin", "exp": int(time.time()) + 60}, environment().jwt_secret
     )
     with pytest.raises(Unauthenticated):
         auth.principal_from_header(f"Bearer {token}", _settings())
