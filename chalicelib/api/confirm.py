@@ -25,7 +25,7 @@ from chalicelib.domain.confirmation_page import (
     render_result,
 )
 from chalicelib.domain.errors import NotFound, Unavailable
-from chalicelib.domain.orders import Order, format_amount
+from chalicelib.domain.orders import Order, format_amount, reference
 from chalicelib.services import confirmation
 
 bp = Blueprint(__name__)
@@ -99,7 +99,7 @@ def _view(order: Order, token: str) -> ConfirmationView:
 
     return ConfirmationView(
         language=order.language,  # type: ignore[arg-type]
-        order_id=order.id,
+        order_id=reference(order.id),  # the reference the SMS and WhatsApp messages name
         lines=[PageLine(line.name, line.quantity, money(line.unit_price), money(line.total())) for line in order.items],
         total=money(order.total),
         masked_phone=mask_phone(order.phone),
@@ -170,7 +170,7 @@ def answer_page(call: Call) -> Result:
         if _wants_json(call):
             body = {"order_id": order.id, "status": order.status, "outcome": answer.outcome}
             return Result(body, status, {"Cache-Control": "no-store"})
-        view = ResultView(order.language, order.id, answer.outcome, order.status)  # type: ignore[arg-type]
+        view = ResultView(order.language, reference(order.id), answer.outcome, order.status)  # type: ignore[arg-type]
         return Result(render_result(view), status, dict(PAGE_HEADERS))
 
     return _guarded(call, work)

@@ -202,6 +202,12 @@ class OrderEventIn(BaseModel):
 # -- the order --------------------------------------------------------------------------------
 
 
+def reference(order_id: str) -> str:
+    """The short reference customers see in messages and on the confirmation page (the id's
+    random tail, upper-cased: easy to read out on the phone)."""
+    return order_id[-8:].upper()
+
+
 @dataclass(frozen=True)
 class OrderLine:
     sku: str

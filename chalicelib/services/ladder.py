@@ -16,7 +16,7 @@ from chalicelib.domain import ladder
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messages import Message, new_message
-from chalicelib.domain.orders import Order, format_amount
+from chalicelib.domain.orders import Order, format_amount, reference
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.persistence import accounts as account_store
@@ -34,7 +34,7 @@ def confirmation_link(order: Order) -> str:
 
 
 def order_ref(order: Order) -> str:
-    return order.id[-8:].upper()
+    return reference(order.id)
 
 
 def step_message(order: Order, step: str, now: datetime) -> Message | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,50 +15,15 @@ import jwt
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.local_stack_process import ROOT, free_port, running_stack
+
 SECRET = "smoke-secret-0123456789abcdef0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[str]:
-    port, moto_port = _free_port(), _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TAWASUL_"))}
-    env["TAWASUL_JWT_SECRET"] = SECRET
-    env["TAWASUL_TABLE"] = "tawasul-smoke"
-    env["TAWASUL_IDEMPOTENCY_TABLE"] = "tawasul-smoke-idempotency"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.local_stack", "run", "--port", str(port), "--moto-port", str(moto_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group, stopped as a whole below
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # a loaded machine answers late
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"local stack did not start: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            time.sleep(0.3)
+    with running_stack(jwt_secret=SECRET, table="tawasul-smoke") as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _auth(role: str = "rep", user: str = "smoke-rep") -> dict[str, str]:
@@ -168,7 +132,7 @@ def test_pipeline_and_import_over_http(stack):
 
 
 def _start_stack(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port, moto_port = _free_port(), _free_port()
+    port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TAWASUL_"))}
     env["TAWASUL_JWT_SECRET"] = SECRET
     with log_path.open("wb") as log:
