@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -51,29 +51,10 @@ OrderStatus = Literal[
     "returned",
     "refunded",
 ]
-STATUSES: tuple[OrderStatus, ...] = (
-    "pending_confirmation",
-    "confirmed",
-    "cancelled",
-    "shipped",
-    "delivered",
-    "paid",
-    "refused",
-    "returned",
-    "refunded",
-)
+STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
 EventType = Literal["confirmed", "paid", "shipped", "delivered", "refused", "returned", "cancelled", "refunded"]
-EVENT_TYPES: tuple[EventType, ...] = (
-    "confirmed",
-    "paid",
-    "shipped",
-    "delivered",
-    "refused",
-    "returned",
-    "cancelled",
-    "refunded",
-)
-PAYMENTS: tuple[Payment, ...] = ("cod", "prepaid")
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
+PAYMENTS: tuple[Payment, ...] = get_args(Payment)
 
 TRANSITIONS: dict[Payment, dict[str, frozenset[str]]] = {
     "cod": {
