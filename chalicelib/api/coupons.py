@@ -86,15 +86,18 @@ def coupon_out(
 @endpoint(
     bp,
     "/accounts/{account_id}/coupons",
-    summary="The coupons issued to an account, newest first (at most 200): the account visibility read and one "
-    "Query. Coupons are issued by the follow-up job (settings.follow_up.coupon)",
+    summary="The coupons issued to an account, newest first: the account visibility read and one Query per "
+    "page. Coupons are issued by the follow-up job (settings.follow_up.coupon)",
     tags=TAGS,
     response=CouponPage,
+    paginated=True,
     errors=[404],
 )
 def list_coupons(call: Call) -> dict[str, Any]:
     at = now()
-    return page([coupon_out(c, at) for c in coupons.list_coupons(call.principal, call.path["account_id"])], None)
+    limit, cursor = call.page_args()
+    result = coupons.list_coupons(call.principal, call.path["account_id"], limit=limit, cursor=cursor)
+    return page([coupon_out(c, at) for c in result.items], result.next_cursor)
 
 
 @endpoint(

@@ -86,10 +86,14 @@ def _for_account(org_id: str, account_id: str, limit: int) -> list[Coupon]:
 
 
 @db.bound
-def list_for_account(principal: Principal, account_id: str) -> list[Coupon]:
+def list_page(principal: Principal, account_id: str, *, limit: int, cursor: str | None) -> db.Page[Coupon]:
     """The account visibility read, then one Query on gsi1 (newest first)."""
     account_store.get(principal, account_id)
-    return _for_account(principal.org_id, account_id, MAX_LISTED)
+    hash_value = keys.account_coupons(principal.org_id, account_id)
+    start = db.decode_cursor(cursor, hash_attribute="gsi1pk", hash_value=hash_value)
+    rows = Item.gsi1.query(hash_value, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    found = [to_domain(r) for r in rows if isinstance(r, CouponItem)]
+    return db.Page(found, db.encode_cursor(rows.last_evaluated_key))
 
 
 @db.bound

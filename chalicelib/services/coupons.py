@@ -7,13 +7,14 @@ from decimal import Decimal
 from chalicelib.config import now
 from chalicelib.domain.coupons import Coupon, RedeemIn, check_redeemable, normalize_code, redeemed
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.paging import Page
 from chalicelib.domain.principal import Principal
 from chalicelib.persistence import coupons as store
 from chalicelib.persistence import orders as order_store
 
 
-def list_coupons(principal: Principal, account_id: str) -> list[Coupon]:
-    return store.list_for_account(principal, account_id)
+def list_coupons(principal: Principal, account_id: str, *, limit: int, cursor: str | None) -> Page[Coupon]:
+    return store.list_page(principal, account_id, limit=limit, cursor=cursor)
 
 
 def redeem(principal: Principal, raw_code: str, data: RedeemIn) -> tuple[Coupon, Decimal, str]:
