@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api.http import PATH_VALUE, Call, QueryParam, endpoint, page
 from chalicelib.api.schemas import Resource
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.messages import CHANNELS, MESSAGE_KINDS, MESSAGE_STATUSES, Message
+from chalicelib.domain.model import Model
 from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.services import messages
 
@@ -36,7 +37,7 @@ class MessageOut(Resource):
     sent_at: str | None
 
 
-class MessagePage(BaseModel):
+class MessagePage(Model):
     items: list[MessageOut]
     next_cursor: str | None
 

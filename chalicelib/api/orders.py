@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.api.http import PATH_VALUE, Call, QueryParam, Result, endpoint, page
 from chalicelib.api.schemas import Resource
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.ladder import step_name
+from chalicelib.domain.model import Model
 from chalicelib.domain.money import Money
 from chalicelib.domain.orders import (
     EVENT_TYPES,
@@ -36,7 +37,7 @@ STATE_MACHINE = (
 )
 
 
-class OrderLineOut(BaseModel):
+class OrderLineOut(Model):
     model_config = ConfigDict(extra="forbid")
 
     sku: str
@@ -46,14 +47,14 @@ class OrderLineOut(BaseModel):
     line_total: Money
 
 
-class RiskFlagOut(BaseModel):
+class RiskFlagOut(Model):
     key: str = Field(description="phone, email or address: the match key shared with the earlier order")
     order_id: str
     outcome: str = Field(description="refused, returned or ghost (never confirmed, cancelled by the ladder)")
     at: str | None
 
 
-class OrderRiskOut(BaseModel):
+class OrderRiskOut(Model):
     level: str = Field(description="low (0 points), medium (1-2), high (3+): refused 2, ghost 2, returned 1")
     reasons: list[str]
     flags: list[RiskFlagOut]
@@ -81,7 +82,7 @@ class OrderOut(Resource):
     events: list[dict[str, Any]] | None = Field(default=None, description="oldest first; on GET /orders/{id}")
 
 
-class OrderPage(BaseModel):
+class OrderPage(Model):
     items: list[OrderOut]
     next_cursor: str | None
 

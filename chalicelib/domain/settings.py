@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chalicelib.domain.model import Model
 from chalicelib.domain.validation import Omittable
 
 PositiveMinutes = Annotated[int, Field(ge=0, le=60 * 24 * 60)]
 Day = Annotated[int, Field(ge=0, le=3650)]
 
 
-class Strict(BaseModel):
+class Strict(Model):
     # Stored and returned settings carry every field: required in the documented response.
     model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
@@ -56,13 +57,15 @@ class BonusMaterial(Strict):
     url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)]
 
 
+# Default instances are made with model_construct (the same values, no validation): calling the
+# model here would build its validator at import (cold start). Validators never run on defaults.
 class FollowUp(Strict):
     checkin_days: Annotated[list[Day], Field(max_length=20)] = [1, 3]
     review_request_day: Day = 7
     referral_request_day: Day = 10
-    coupon: CouponRule = CouponRule()
+    coupon: CouponRule = CouponRule.model_construct()
     bonus_materials: Annotated[list[BonusMaterial], Field(max_length=20)] = [
-        BonusMaterial(title="Starter guide", url="https://example.com/guide.pdf")
+        BonusMaterial.model_construct(title="Starter guide", url="https://example.com/guide.pdf")
     ]
     bonus_after_days: Day = 0
 
@@ -75,8 +78,8 @@ class FollowUp(Strict):
 class OrgSettings(Strict):
     default_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "SA"
     timezone: str = "Asia/Riyadh"
-    confirmation_ladder: ConfirmationLadder = ConfirmationLadder()
-    follow_up: FollowUp = FollowUp()
+    confirmation_ladder: ConfirmationLadder = ConfirmationLadder.model_construct()
+    follow_up: FollowUp = FollowUp.model_construct()
     refund_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
     message_templates: dict[str, Annotated[str, Field(max_length=2000)]] = {}
     default_language: Literal["ar", "en"] = "ar"  # of customer-facing pages and messages
