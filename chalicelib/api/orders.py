@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
 from chalicelib.api.http import PATH_VALUE, Call, QueryParam, Result, endpoint, page
+from chalicelib.api.lazy import service
 from chalicelib.api.schemas import Resource
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.ladder import step_name
@@ -23,7 +24,11 @@ from chalicelib.domain.orders import (
     format_amount,
 )
 from chalicelib.domain.timeutil import format_rfc3339
-from chalicelib.services import orders
+
+if TYPE_CHECKING:
+    from chalicelib.services import orders
+else:  # imported on the first call (cold start)
+    orders = service("orders")
 
 bp = Blueprint(__name__)
 TAGS = ["orders"]
