@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args, get_origin
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -178,6 +177,8 @@ MESSAGE_KINDS = (
 
 
 def validate_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # zoneinfo loads sysconfig: not at cold start
+
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
