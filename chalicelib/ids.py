@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ulid import ULID
-
 
 def new_id() -> str:
+    from ulid import ULID  # on first use, not at cold start
+
     return str(ULID()).lower()

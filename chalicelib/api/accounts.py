@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, QueryParam, Result, endpoint, page
+from chalicelib.api.lazy import service
 from chalicelib.api.presenters import account_out
 from chalicelib.api.schemas import AccountOut, AccountPage
 from chalicelib.domain.accounts import AccountCreate, AccountPatch
-from chalicelib.services import accounts
+
+if TYPE_CHECKING:
+    from chalicelib.services import accounts
+else:  # imported on the first call (cold start)
+    accounts = service("accounts")
 
 bp = Blueprint(__name__)
 TAGS = ["accounts"]

@@ -7,11 +7,12 @@ expiring token in the link is the credential. Errors are pages too (never a 500)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.http import FORM_BODY, Call, QueryParam, Result, endpoint
+from chalicelib.api.lazy import service
 from chalicelib.domain import confirm_token
 from chalicelib.domain.confirmation_page import (
     CONTENT_SECURITY_POLICY,
@@ -26,7 +27,11 @@ from chalicelib.domain.confirmation_page import (
 )
 from chalicelib.domain.errors import NotFound, Unavailable
 from chalicelib.domain.orders import Order, format_amount, reference
-from chalicelib.services import confirmation
+
+if TYPE_CHECKING:
+    from chalicelib.services import confirmation
+else:  # imported on the first call (cold start)
+    confirmation = service("confirmation")
 
 bp = Blueprint(__name__)
 TAGS = ["confirmation page"]

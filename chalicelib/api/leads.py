@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, QueryParam, Result, endpoint, page
+from chalicelib.api.lazy import service
 from chalicelib.api.pipeline_presenters import lead_out, objection_out, referral_request_out
 from chalicelib.api.pipeline_schemas import (
     LeadOut,
@@ -31,7 +32,11 @@ from chalicelib.domain.pipeline import (
 from chalicelib.domain.principal import IDENTIFIER
 from chalicelib.domain.referrals import ReferralCreate, ReferralRequestCreate, ReferralRequestPatch
 from chalicelib.domain.timeutil import format_rfc3339
-from chalicelib.services import leads
+
+if TYPE_CHECKING:
+    from chalicelib.services import leads
+else:  # imported on the first call (cold start)
+    leads = service("leads")
 
 bp = Blueprint(__name__)
 TAGS = ["leads"]

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api.http import PATH_VALUE, Call, QueryParam, endpoint, page
+from chalicelib.api.lazy import service
 from chalicelib.api.schemas import Resource
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.messages import CHANNELS, MESSAGE_KINDS, MESSAGE_STATUSES, Message
+from chalicelib.domain.model import Model
 from chalicelib.domain.timeutil import format_rfc3339
-from chalicelib.services import messages
+
+if TYPE_CHECKING:
+    from chalicelib.services import messages
+else:  # imported on the first call (cold start)
+    messages = service("messages")
 
 bp = Blueprint(__name__)
 
@@ -38,7 +44,7 @@ class MessageOut(Resource):
     sent_at: str | None
 
 
-class MessagePage(BaseModel):
+class MessagePage(Model):
     items: list[MessageOut]
     next_cursor: str | None
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.api.coupons import CouponOut, coupon_out
 from chalicelib.api.http import PATH_VALUE, Call, QueryParam, Result, endpoint, page
+from chalicelib.api.lazy import service
 from chalicelib.api.schemas import Resource
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.ladder import step_name
+from chalicelib.domain.model import Model
 from chalicelib.domain.money import Money
 from chalicelib.domain.orders import (
     EVENT_TYPES,
@@ -23,7 +25,12 @@ from chalicelib.domain.orders import (
     format_amount,
 )
 from chalicelib.domain.timeutil import format_rfc3339
-from chalicelib.services import confirmation, orders
+
+if TYPE_CHECKING:
+    from chalicelib.services import confirmation, orders
+else:  # imported on the first call (cold start)
+    confirmation = service("confirmation")
+    orders = service("orders")
 
 bp = Blueprint(__name__)
 TAGS = ["orders"]
@@ -37,7 +44,7 @@ STATE_MACHINE = (
 )
 
 
-class OrderLineOut(BaseModel):
+class OrderLineOut(Model):
     model_config = ConfigDict(extra="forbid")
 
     sku: str
@@ -47,20 +54,20 @@ class OrderLineOut(BaseModel):
     line_total: Money
 
 
-class RiskFlagOut(BaseModel):
+class RiskFlagOut(Model):
     key: str = Field(description="phone, email or address: the match key shared with the earlier order")
     order_id: str
     outcome: str = Field(description="refused, returned or ghost (never confirmed, cancelled by the ladder)")
     at: str | None
 
 
-class OrderRiskOut(BaseModel):
+class OrderRiskOut(Model):
     level: str = Field(description="low (0 points), medium (1-2), high (3+): refused 2, ghost 2, returned 1")
     reasons: list[str]
     flags: list[RiskFlagOut]
 
 
-class ConfirmationLinkOut(BaseModel):
+class ConfirmationLinkOut(Model):
     url: str = Field(description="the page the ladder's SMS and WhatsApp messages link to")
     token: str
     expires_at: str
@@ -97,7 +104,7 @@ class OrderOut(Resource):
     )
 
 
-class OrderPage(BaseModel):
+class OrderPage(Model):
     items: list[OrderOut]
     next_cursor: str | None
 

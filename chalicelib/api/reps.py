@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, endpoint
+from chalicelib.api.lazy import service
 from chalicelib.api.pipeline_presenters import rep_out
 from chalicelib.api.pipeline_schemas import RepOut
 from chalicelib.api.report_schemas import FirstResponseOut
 from chalicelib.api.reports import period_out
 from chalicelib.domain.reps import RepChanges
-from chalicelib.services import reports, reps
+
+if TYPE_CHECKING:
+    from chalicelib.services import reports, reps
+else:  # imported on the first call (cold start)
+    reports = service("reports")
+    reps = service("reps")
 
 bp = Blueprint(__name__)
 TAGS = ["reps"]

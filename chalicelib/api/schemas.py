@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.domain.accounts import AccountKind, JourneyStage, Risk
 from chalicelib.domain.imports.job import JobStatus
+from chalicelib.domain.model import Model
 from chalicelib.domain.settings import OrgSettings
 from chalicelib.domain.validation import Omittable
 
@@ -16,7 +17,7 @@ Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}, exam
 ImportType = Literal["accounts", "leads"]
 
 
-class Out(BaseModel):
+class Out(Model):
     """A response shape. Every field is always sent (null where the type allows it), so the
     document marks them all required, including those with a Python default."""
 
@@ -68,7 +69,7 @@ class Health(Out):
     status: Literal["ok"]
 
 
-class OpenApiDocument(BaseModel):
+class OpenApiDocument(Model):
     """An OpenAPI 3.1 document (this one)."""
 
     model_config = ConfigDict(extra="allow")
@@ -79,12 +80,12 @@ class OpenApiDocument(BaseModel):
     components: dict[str, Any]
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(Model):
     field: str = Field(description="dotted path of the field, e.g. emails[0] or follow_up.coupon.percent_off")
     message: str
 
 
-class Problem(BaseModel):
+class Problem(Model):
     """RFC 9457 problem details; some errors add members (``current_version`` on a stale version)."""
 
     type: str

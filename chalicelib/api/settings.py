@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, endpoint
+from chalicelib.api.lazy import service
 from chalicelib.api.presenters import settings_out
 from chalicelib.api.schemas import SettingsOut
 from chalicelib.domain.settings import SettingsChanges
-from chalicelib.services import settings
+
+if TYPE_CHECKING:
+    from chalicelib.services import settings
+else:  # imported on the first call (cold start)
+    settings = service("settings")
 
 bp = Blueprint(__name__)
 TAGS = ["settings"]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api import openapi
 from chalicelib.api.http import Call, endpoint
+from chalicelib.api.lazy import service
 from chalicelib.api.schemas import Health, OpenApiDocument
-from chalicelib.services import system
+
+if TYPE_CHECKING:
+    from chalicelib.services import system
+else:  # imported on the first call (cold start)
+    system = service("system")
 
 bp = Blueprint(__name__)
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, Result, endpoint, page
+from chalicelib.api.lazy import service
 from chalicelib.api.pipeline_presenters import interaction_out, timeline_entry_out
 from chalicelib.api.pipeline_schemas import InteractionOut, TimelinePage
 from chalicelib.domain.inquiries import InteractionPatch
 from chalicelib.domain.interactions import InteractionCreate
-from chalicelib.services import timeline
+
+if TYPE_CHECKING:
+    from chalicelib.services import timeline
+else:  # imported on the first call (cold start)
+    timeline = service("timeline")
 
 bp = Blueprint(__name__)
 TAGS = ["timeline"]

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.domain.limits import MAX_CONTACTS, MAX_TAG_LENGTH, MAX_TAGS
+from chalicelib.domain.model import Model
 from chalicelib.domain.normalize import clean_name, normalize_email, normalize_phone
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.validation import CustomFields, Omittable, RecordId
@@ -23,7 +24,7 @@ Language = Literal["ar", "en"]
 ShortText = Annotated[str, Field(max_length=200)]
 
 
-class Address(BaseModel):
+class Address(Model):
     model_config = ConfigDict(extra="forbid")
 
     line1: Annotated[str, Field(max_length=500)] = ""
@@ -34,14 +35,14 @@ class Address(BaseModel):
     country: Annotated[str, Field(pattern=r"^([A-Z]{2})?$")] = ""
 
 
-class Risk(BaseModel):
+class Risk(Model):
     model_config = ConfigDict(extra="forbid")
 
     level: RiskLevel = "low"
     reasons: list[str] = []
 
 
-class AccountFields(BaseModel):
+class AccountFields(Model):
     """What a client may set on an account (all optional: used for create and for PATCH).
 
     Null clears the lists, the address and the risk (and leaves the owner as it is); the other

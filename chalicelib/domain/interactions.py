@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.model import Model
 from chalicelib.domain.timeline import TimelineEntry, timeline_entry
 from chalicelib.domain.timeutil import format_rfc3339, parse_rfc3339
 from chalicelib.domain.validation import RecordId
@@ -21,7 +22,7 @@ WRITTEN_CHANNELS = ("email", "sms", "whatsapp", "chat", "social", "note")  # the
 MAX_FUTURE_SKEW_SECONDS = 300  # a phone's clock may run a little fast
 
 
-class InteractionCreate(BaseModel):
+class InteractionCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     account_id: RecordId

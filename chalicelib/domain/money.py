@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+
+from chalicelib.domain.model import Model
 
 # Far above any deal, and small enough that two-place amounts (and report sums of them) stay exact
 # in Decimal's default 28-digit context; quantizing a 27-digit amount raises instead.
@@ -24,7 +26,7 @@ def two_places(amount: Decimal) -> str:
     return str(quantized.copy_abs() if quantized.is_zero() else quantized)
 
 
-class Money(BaseModel):
+class Money(Model):
     model_config = ConfigDict(extra="forbid")
 
     amount: Annotated[str, Field(examples=["199.00"], description="decimal string, two places")]

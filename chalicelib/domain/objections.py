@@ -6,9 +6,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.model import Model
 from chalicelib.domain.money import Money
 from chalicelib.domain.timeline import TimelineEntry, timeline_entry
 from chalicelib.domain.validation import Omittable
@@ -20,7 +21,7 @@ Words = Annotated[str, Field(max_length=5000)]
 SUMMARY_TEXT = 200  # characters of an objection's words shown on the timeline
 
 
-class ObjectionCreate(BaseModel):
+class ObjectionCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     category: ObjectionCategory
@@ -30,7 +31,7 @@ class ObjectionCreate(BaseModel):
     status: ObjectionStatus = "open"
 
 
-class ObjectionPatch(BaseModel):
+class ObjectionPatch(Model):
     model_config = ConfigDict(extra="forbid")
 
     category: Omittable[ObjectionCategory] = None

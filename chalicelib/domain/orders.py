@@ -33,9 +33,10 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.domain.errors import FieldError, InvalidTransition, ValidationFailed
+from chalicelib.domain.model import Model
 from chalicelib.domain.normalize import normalize_email, normalize_phone
 from chalicelib.domain.validation import RecordId
 
@@ -122,14 +123,14 @@ def parse_amount(raw: str, currency: str) -> Decimal:
 # -- requests ---------------------------------------------------------------------------------
 
 
-class PriceIn(BaseModel):
+class PriceIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     amount: Annotated[str, Field(examples=["199.00"], max_length=40, description="decimal string")]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["SAR"])]
 
 
-class OrderItemIn(BaseModel):
+class OrderItemIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     sku: Annotated[str, Field(min_length=1, max_length=100)]
@@ -138,7 +139,7 @@ class OrderItemIn(BaseModel):
     unit_price: PriceIn
 
 
-class DeliveryAddress(BaseModel):
+class DeliveryAddress(Model):
     model_config = ConfigDict(extra="forbid")
 
     line1: Annotated[str, Field(min_length=1, max_length=500)]
@@ -156,7 +157,7 @@ class DeliveryAddress(BaseModel):
         return value.strip()
 
 
-class OrderCreate(BaseModel):
+class OrderCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     account_id: RecordId
@@ -172,7 +173,7 @@ class OrderCreate(BaseModel):
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
-class OrderEventIn(BaseModel):
+class OrderEventIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     type: Annotated[str, Field(description=f"one of {', '.join(EVENT_TYPES)}", examples=["shipped"])]

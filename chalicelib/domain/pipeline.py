@@ -6,10 +6,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from chalicelib.domain.errors import InvalidTransition, ValidationFailed
 from chalicelib.domain.inquiries import Inquiry
+from chalicelib.domain.model import Model
 from chalicelib.domain.money import Money
 from chalicelib.domain.objections import Objection
 from chalicelib.domain.quotes import QuoteChange, ValueChangeReason
@@ -101,7 +102,7 @@ LeadSource = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z][
 Note = Annotated[str, Field(max_length=2000)]
 
 
-class LeadFields(BaseModel):
+class LeadFields(Model):
     """What a client may set on a lead directly (stage and status change only through moves)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -137,7 +138,7 @@ class LeadPatch(LeadFields):
     )
 
 
-class StageMoveRequest(BaseModel):
+class StageMoveRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     stage: Annotated[str, Field(min_length=1, max_length=40, description=f"one of {', '.join(STAGES)}")]
@@ -145,7 +146,7 @@ class StageMoveRequest(BaseModel):
     version: int | None = Field(default=None, description="optional: the version the move is based on")
 
 
-class LostRequest(BaseModel):
+class LostRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)]

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.domain.accounts import AccountCreate
 from chalicelib.domain.errors import InvalidTransition
 from chalicelib.domain.interactions import Channel
+from chalicelib.domain.model import Model
 from chalicelib.domain.money import Money
 from chalicelib.domain.timeline import TimelineEntry, timeline_entry
 
@@ -18,14 +19,14 @@ ReferralStatus = Literal["requested", "received", "declined"]
 MAX_REFERRALS_PER_REQUEST = 50
 
 
-class ReferralRequestCreate(BaseModel):
+class ReferralRequestCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
-class ReferralRequestPatch(BaseModel):
+class ReferralRequestPatch(Model):
     model_config = ConfigDict(extra="forbid")
 
     status: ReferralStatus | None = None
@@ -33,7 +34,7 @@ class ReferralRequestPatch(BaseModel):
     version: int | None = None
 
 
-class ReferralCreate(BaseModel):
+class ReferralCreate(Model):
     """A referred prospect: the new account, and optionally the new lead's title and value."""
 
     model_config = ConfigDict(extra="forbid")

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator
 
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.model import Model
 from chalicelib.domain.settings import validate_timezone
 from chalicelib.domain.validation import Omittable
 
@@ -25,7 +26,7 @@ def _minutes(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-class RepChanges(BaseModel):
+class RepChanges(Model):
     """``PUT /reps/{id}`` takes any subset; what it leaves out keeps its value."""
 
     model_config = ConfigDict(extra="forbid")

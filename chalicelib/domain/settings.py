@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args, get_origin
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chalicelib.domain.model import Model
 from chalicelib.domain.money import Money
 from chalicelib.domain.templates import TemplateName, template_problems
 from chalicelib.domain.validation import Omittable
@@ -21,7 +21,7 @@ PositiveMinutes = Annotated[int, Field(ge=0, le=60 * 24 * 60)]
 Day = Annotated[int, Field(ge=0, le=3650)]
 
 
-class Strict(BaseModel):
+class Strict(Model):
     # Stored and returned settings carry every field: required in the documented response.
     model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
@@ -81,6 +81,8 @@ class SendHours(Strict):
         return self
 
 
+# Default instances are made with model_construct (the same values, no validation): calling the
+# model here would build its validator at import (cold start). Validators never run on defaults.
 class FollowUp(Strict):
     """After the sale. Day 0 is when a prepaid order is paid or a cash-on-delivery order delivered; that
     event plans, once per (order, kind, day): bonus materials (bonus_after_days), a check-in on each of
@@ -93,12 +95,12 @@ class FollowUp(Strict):
     checkin_days: Annotated[list[Day], Field(max_length=20)] = [1, 3]
     review_request_day: Day = 7
     referral_request_day: Day = 10
-    coupon: CouponRule = CouponRule()
+    coupon: CouponRule = CouponRule.model_construct()
     bonus_materials: Annotated[list[BonusMaterial], Field(max_length=20)] = [
-        BonusMaterial(title="Starter guide", url="https://example.com/guide.pdf")
+        BonusMaterial.model_construct(title="Starter guide", url="https://example.com/guide.pdf")
     ]
     bonus_after_days: Day = 0
-    send_hours: SendHours = SendHours()
+    send_hours: SendHours = SendHours.model_construct()
     weekend_days: Annotated[list[Weekday], Field(max_length=6)] = Field(
         default=["fri", "sat"], description="local days on which no follow-up is sent (it waits for the next day)"
     )
@@ -124,8 +126,8 @@ class FollowUp(Strict):
 class OrgSettings(Strict):
     default_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "SA"
     timezone: str = "Asia/Riyadh"
-    confirmation_ladder: ConfirmationLadder = ConfirmationLadder()
-    follow_up: FollowUp = FollowUp()
+    confirmation_ladder: ConfirmationLadder = ConfirmationLadder.model_construct()
+    follow_up: FollowUp = FollowUp.model_construct()
     refund_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
     message_templates: dict[
         TemplateName, dict[Literal["ar", "en"], Annotated[str, Field(min_length=1, max_length=2000)]]
@@ -244,6 +246,8 @@ MESSAGE_KINDS = (
 
 
 def validate_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # zoneinfo loads sysconfig: not at cold start
+
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
