@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api.http import Call, endpoint, page
+from chalicelib.api.lazy import service
 from chalicelib.config import now
 from chalicelib.domain.coupons import Coupon, RedeemIn, display_code
+from chalicelib.domain.model import Model
 from chalicelib.domain.money import Money
 from chalicelib.domain.orders import format_amount
 from chalicelib.domain.timeutil import format_rfc3339
-from chalicelib.services import coupons
+
+if TYPE_CHECKING:
+    from chalicelib.services import coupons
+else:  # imported on the first call (cold start)
+    coupons = service("coupons")
 
 bp = Blueprint(__name__)
 TAGS = ["coupons"]
@@ -29,7 +35,7 @@ REDEEM_RULES = (
 )
 
 
-class CouponOut(BaseModel):
+class CouponOut(Model):
     code: str = Field(description="12 characters without 0/O/1/I/L, shown in groups of four (59 random bits)")
     account_id: str
     order_id: str | None = Field(description="the order whose follow-up issued the coupon")
@@ -46,7 +52,7 @@ class CouponOut(BaseModel):
     discount: Money | None = Field(default=None, description="on redeem: what the coupon takes off that order")
 
 
-class CouponPage(BaseModel):
+class CouponPage(Model):
     items: list[CouponOut]
     next_cursor: str | None
 

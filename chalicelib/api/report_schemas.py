@@ -3,15 +3,17 @@ defined here, and so in /openapi.json."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from chalicelib.domain.model import Model
 
 
-class ReportPeriod(BaseModel):
+class ReportPeriod(Model):
     first_day: str = Field(description="first UTC day counted (the from parameter), inclusive")
     last_day: str = Field(description="last UTC day counted (the to parameter), inclusive")
 
 
-class FunnelStepOut(BaseModel):
+class FunnelStepOut(Model):
     stage: str
     count: int = Field(
         description="leads of the cohort that ever reached this step (or a later one: a skipped step counts as passed)"
@@ -21,7 +23,7 @@ class FunnelStepOut(BaseModel):
     )
 
 
-class FunnelOut(BaseModel):
+class FunnelOut(Model):
     period: ReportPeriod = Field(description="the cohort: leads CREATED on these UTC days, however far they got since")
     owner_id: str | None
     team: str | None
@@ -38,13 +40,13 @@ class FunnelOut(BaseModel):
     p90_cycle_days: int | None = Field(description="90th percentile of the same, same resolution")
 
 
-class RateOut(BaseModel):
+class RateOut(Model):
     inquiries: int
     converted: int
     rate: float | None = Field(description="converted / inquiries to 4 places; null without inquiries")
 
 
-class ContactSuccessOut(BaseModel):
+class ContactSuccessOut(Model):
     period: ReportPeriod = Field(description="inquiries that ARRIVED on these UTC days")
     owner_id: str | None
     team: str | None
@@ -70,7 +72,7 @@ class ContactSuccessOut(BaseModel):
     p90_first_response_minutes: int | None = Field(description="90th percentile of the same, same resolution")
 
 
-class ObjectionCategoryOut(BaseModel):
+class ObjectionCategoryOut(Model):
     category: str
     count: int = Field(description="objections of this category raised in the period")
     resolved: int = Field(description="of those, now resolved")
@@ -79,7 +81,7 @@ class ObjectionCategoryOut(BaseModel):
     lost_leads_preceded: int = Field(description="leads lost after (and linked to) an objection of this category")
 
 
-class ObjectionsOut(BaseModel):
+class ObjectionsOut(Model):
     period: ReportPeriod = Field(description="objections RAISED and quote changes MADE on these UTC days")
     categories: list[ObjectionCategoryOut]
     total: int
@@ -88,7 +90,7 @@ class ObjectionsOut(BaseModel):
     )
 
 
-class GoalOut(BaseModel):
+class GoalOut(Model):
     goal: str
     target: int
     actual: float | None = Field(description="the week's figure; for win_ratio, contacts per win (null without a win)")
@@ -99,7 +101,7 @@ class GoalOut(BaseModel):
     met: bool | None
 
 
-class ScorecardOut(BaseModel):
+class ScorecardOut(Model):
     rep_id: str
     week: str = Field(description="ISO week (Monday to Sunday) in the rep's time zone")
     timezone: str
@@ -111,7 +113,7 @@ class ScorecardOut(BaseModel):
     goals: list[GoalOut] = Field(description="one per weekly goal: prospects, contacts, wins, win_ratio")
 
 
-class FirstResponseOut(BaseModel):
+class FirstResponseOut(Model):
     period: ReportPeriod
     responses: int
     median_minutes: int | None = Field(description="in the rep's working hours; see the contact-success report")

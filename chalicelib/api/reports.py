@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, QueryParam, endpoint
+from chalicelib.api.lazy import service
 from chalicelib.api.report_schemas import (
     ContactSuccessOut,
     FunnelOut,
@@ -18,7 +21,11 @@ from chalicelib.api.report_schemas import (
 )
 from chalicelib.domain.reports.period import Period
 from chalicelib.domain.timeutil import format_rfc3339
-from chalicelib.services import reports
+
+if TYPE_CHECKING:
+    from chalicelib.services import reports
+else:  # imported on the first call (cold start)
+    reports = service("reports")
 
 bp = Blueprint(__name__)
 TAGS = ["reports"]

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.domain.model import Model
 from chalicelib.domain.orders import Order, currency_exponent, format_amount
 from chalicelib.domain.settings import CouponRule
 from chalicelib.domain.validation import RecordId
@@ -44,7 +45,7 @@ def display_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-class RedeemIn(BaseModel):
+class RedeemIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     order_id: RecordId

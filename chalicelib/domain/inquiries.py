@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.interactions import Intent, Interaction
+from chalicelib.domain.model import Model
 from chalicelib.domain.reports.contact import Earlier, group_of
 
 Outcome = Literal["price_comparison", "just_curious", "no_reply"]
@@ -75,7 +76,7 @@ def responded(inquiry: Inquiry, at: datetime, minutes: float) -> Inquiry:
     return replace(inquiry, responded_at=at, response_minutes=round(minutes, 3))
 
 
-class InteractionPatch(BaseModel):
+class InteractionPatch(Model):
     """``PATCH /interactions/{id}``: mark an inbound message's intent and how the inquiry ended."""
 
     model_config = ConfigDict(extra="forbid")
