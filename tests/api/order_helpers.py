@@ -59,3 +59,29 @@ def atomic_requests() -> Iterator[None]:
         yield
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def counted_reads() -> Iterator[list[tuple[str, int]]]:
+    """While the block runs: every DynamoDB read (Query, Scan, GetItem, BatchGetItem) as
+    (operation, items it read), so a job's reads can be compared with the work that was due."""
+    reads: list[tuple[str, int]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: Any) -> Any:
+        response = original(self, operation, params)
+        if self.meta.service_model.service_name == "dynamodb" and operation in (
+            "Query",
+            "Scan",
+            "GetItem",
+            "BatchGetItem",
+        ):
+            scanned = response.get("ScannedCount", len(next(iter(response.get("Responses", {}).values()), [])))
+            reads.append((operation, scanned))
+        return response
+
+    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        yield reads
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]

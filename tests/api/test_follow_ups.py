@@ -14,7 +14,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.jobs import JOBS
 from chalicelib.persistence import follow_ups as follow_up_store
-from tests.api.order_helpers import event, place
+from tests.api.order_helpers import counted_reads, event, place
 from tests.api.pipeline_helpers import account
 
 # Sunday 22 November 2026, 09:00 UTC = 12:00 in Riyadh: inside the default sending hours.
@@ -390,29 +390,11 @@ def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
     ]
     db.ready()
     db.batch_write(items)
-    reads: list[tuple[str, int]] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(self: Any, operation: str, params: Any) -> Any:
-        response = original(self, operation, params)
-        if self.meta.service_model.service_name == "dynamodb" and operation in (
-            "Query",
-            "Scan",
-            "GetItem",
-            "BatchGetItem",
-        ):
-            scanned = response.get("ScannedCount", len(next(iter(response.get("Responses", {}).values()), [])))
-            reads.append((operation, scanned))
-        return response
-
     # What is measured is what the job reads to find its work; the writes per item are covered above.
     handled: list[str] = []
     monkeypatch.setattr(service, "handle", lambda item, *a, **kw: handled.append(item.order_id) or "queued")
-    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
-    try:
+    with counted_reads() as reads:
         result = service.run(T0 + timedelta(minutes=1))
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
     assert result["queued"] == 20 and len(set(handled)) == 20
     # one Query per shard, one batch read (items, orders, accounts, settings); then the outbox's Queries
     assert [op for op, _ in reads] == ["Query"] * 4 + ["BatchGetItem"] + ["Query"] * 4

@@ -6,14 +6,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import botocore.client
 import pytest
 
 from chalicelib import messaging
 from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.jobs import JOBS
 from chalicelib.services import ladder, outbox
-from tests.api.order_helpers import atomic_requests, event, place
+from tests.api.order_helpers import atomic_requests, counted_reads, event, place
 from tests.api.pipeline_helpers import account
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -178,31 +177,13 @@ def test_the_jobs_reads_follow_the_due_orders_not_the_table(api, monkeypatch):
     db.ready()
     db.batch_write(items)
 
-    reads: list[tuple[str, int]] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(self: Any, operation: str, params: Any) -> Any:
-        response = original(self, operation, params)
-        if self.meta.service_model.service_name == "dynamodb" and operation in (
-            "Query",
-            "Scan",
-            "GetItem",
-            "BatchGetItem",
-        ):
-            scanned = response.get("ScannedCount", len(next(iter(response.get("Responses", {}).values()), [])))
-            reads.append((operation, scanned))
-        return response
-
     # The steps' writes are left out: moto copies the whole table for every transaction, which
     # at this size takes minutes (other tests cover the writes); what is measured here is what
     # the job reads to find its work.
     taken: list[str] = []
     monkeypatch.setattr(ladder, "take", lambda order, step, now, account: taken.append(order.id) or True)
-    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
-    try:
+    with counted_reads() as reads:
         result = ladder.run(T0)
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
     assert result["steps"] == 20 and sorted(taken) == [f"ord-{i:05d}" for i in range(5000, 5020)]
     operations = [op for op, _ in reads]
     # one Query per ladder shard and one batch read of the due orders; then the outbox's one
