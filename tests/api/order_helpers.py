@@ -85,3 +85,24 @@ def counted_reads() -> Iterator[list[tuple[str, int]]]:
         yield reads
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def run_at_once(job: str, runs: int = 2) -> list[dict[str, Any]]:
+    """``runs`` runs of a scheduled job started together (threads behind a barrier), each DynamoDB
+    request atomic as in DynamoDB (``atomic_requests``); their results."""
+    from chalicelib.jobs import JOBS
+
+    barrier = threading.Barrier(runs)
+    results: list[dict[str, Any]] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(JOBS[job].run())
+
+    with atomic_requests():
+        threads = [threading.Thread(target=run) for _ in range(runs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return results

@@ -14,7 +14,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.jobs import JOBS
 from chalicelib.persistence import follow_ups as follow_up_store
-from tests.api.order_helpers import counted_reads, event, place
+from tests.api.order_helpers import counted_reads, event, place, run_at_once
 from tests.api.pipeline_helpers import account
 
 # Sunday 22 November 2026, 09:00 UTC = 12:00 in Riyadh: inside the default sending hours.
@@ -207,28 +207,12 @@ def test_the_organisation_names_the_channel_and_the_text(api, monkeypatch):
 
 
 def test_overlapping_runs_send_nothing_twice(api, monkeypatch):
-    import threading
-
-    from tests.api.order_helpers import atomic_requests
-
     orders = [
         paid_order(api, monkeypatch, account(api, f"عميل {i}", body={"emails": [f"c{i}@example.com"]}))
         for i in range(3)
     ]
     set_clock(monkeypatch, T0 + timedelta(days=1))  # bonus (day 0) and first check-in (day 1) of each order
-    barrier = threading.Barrier(2)
-    results: list[dict[str, Any]] = []
-
-    def run() -> None:
-        barrier.wait()
-        results.append(JOBS["follow_ups"].run())
-
-    with atomic_requests():
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    results = run_at_once("follow_ups")
     assert sum(r["queued"] for r in results) == 6
     assert sum(r["outbox"]["sent"] for r in results) == 6
     assert len(sent()) == 6 and len({e.message_id for e in sent()}) == 6

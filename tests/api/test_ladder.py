@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ from chalicelib import messaging
 from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.jobs import JOBS
 from chalicelib.services import ladder, outbox
-from tests.api.order_helpers import atomic_requests, counted_reads, event, place
+from tests.api.order_helpers import counted_reads, event, place, run_at_once
 from tests.api.pipeline_helpers import account
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -99,19 +98,7 @@ def test_two_runs_at_once_take_each_step_once(api, monkeypatch):
     for i in range(3):
         place(api, account(api, f"عميل {i}"), body={"phone": f"055000000{i}", "email": None})
     monkeypatch.setenv("TAWASUL_NOW", format_rfc3339(T0 + timedelta(minutes=1)))
-    barrier = threading.Barrier(2)
-    results: list[dict[str, Any]] = []
-
-    def run() -> None:
-        barrier.wait()
-        results.append(JOBS["confirmation_ladder"].run())
-
-    with atomic_requests():
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    results = run_at_once("confirmation_ladder")
     assert sum(r["steps"] for r in results) == 3
     assert sorted(e.to for e, _ in messaging.recorded()) == ["+966550000000", "+966550000001", "+966550000002"]
 
