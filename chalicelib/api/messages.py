@@ -24,7 +24,8 @@ bp = Blueprint(__name__)
 
 
 class MessageOut(Resource):
-    account_id: str
+    account_id: str | None = Field(description="the customer it goes to; null for a rep's scorecard (rep_id)")
+    rep_id: str | None = Field(default=None, description="kind scorecard: the rep it goes to")
     order_id: str | None
     kind: str = Field(description=", ".join(MESSAGE_KINDS))
     channel: str = Field(description=", ".join(CHANNELS))
@@ -56,6 +57,7 @@ def message_out(message: Message) -> MessageOut:
         updated_at=format_rfc3339(message.updated_at or message.created_at),
         version=message.version,
         account_id=message.account_id,
+        rep_id=message.rep_id,
         order_id=message.order_id,
         kind=message.kind,
         channel=message.channel,

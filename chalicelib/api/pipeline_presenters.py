@@ -140,6 +140,7 @@ def rep_out(profile: RepProfile) -> RepOut:
         available=profile.available,
         weekly_goals=profile.weekly_goals,
         team=profile.team,
+        email=profile.email,
         created_at=_time(profile.created_at),
         updated_at=_time(profile.updated_at),
         version=profile.version,

@@ -137,6 +137,7 @@ class RepOut(Out):
     available: bool
     weekly_goals: dict[str, int]
     team: str | None = Field(default=None, description="set by a manager or admin; team reports sum its reps")
+    email: str | None = Field(default=None, description="where the weekly scorecard e-mail goes (case-folded)")
     created_at: Timestamp | None
     updated_at: Timestamp | None
     version: int = Field(description="0 until the profile is first saved (defaults apply)")

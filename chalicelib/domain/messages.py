@@ -1,7 +1,8 @@
 """The outbox: messages the system sends customers, and the texts of the automated ones.
 
 A message has a ``kind`` (what it is for: ``order_confirmation``, later ``checkin``,
-``review_request``, ``coupon``, ``bonus_material``, ``referral_request``), a ``channel``
+``review_request``, ``coupon``, ``bonus_material``, ``referral_request``, and ``scorecard``: a
+rep's weekly scorecard, the one kind addressed to a rep, ``rep_id``, not to an account), a ``channel``
 (sms, whatsapp, email), the ``template`` it was written from and the ``placeholders`` filled in,
 so the follow-up work can add kinds without touching the sending machinery.
 
@@ -19,7 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-MessageKind = Literal["order_confirmation", "checkin", "review_request", "coupon", "bonus_material", "referral_request"]
+MessageKind = Literal[
+    "order_confirmation", "checkin", "review_request", "coupon", "bonus_material", "referral_request", "scorecard"
+]
 MESSAGE_KINDS: tuple[str, ...] = (
     "order_confirmation",
     "checkin",
@@ -27,6 +30,7 @@ MESSAGE_KINDS: tuple[str, ...] = (
     "coupon",
     "bonus_material",
     "referral_request",
+    "scorecard",  # to a rep, not a customer: their weekly scorecard e-mail (account_id null, rep_id set)
 )
 CHANNELS: tuple[str, ...] = ("sms", "whatsapp", "email")
 MessageStatus = Literal["queued", "sending", "sent", "failed", "skipped"]
@@ -96,7 +100,7 @@ def render(template: str, language: str, placeholders: dict[str, str]) -> Text:
 class Message:
     id: str
     org_id: str
-    account_id: str
+    account_id: str | None  # the customer it goes to; None for a message to a rep (rep_id)
     kind: str
     channel: str
     template: str
@@ -115,6 +119,7 @@ class Message:
     sent_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0
+    rep_id: str | None = None  # a message to a rep (the weekly scorecard) rather than a customer
 
     def summary(self) -> dict[str, Any]:
         return {

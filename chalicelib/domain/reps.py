@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, StrictBool, field_validator
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.model import Model
+from chalicelib.domain.normalize import normalize_email
 from chalicelib.domain.settings import validate_timezone
 from chalicelib.domain.validation import Omittable
 
@@ -42,7 +43,22 @@ class RepChanges(Model):
     team: Annotated[str | None, Field(pattern=TEAM_PATTERN)] = Field(
         default=None, description="the rep's team for team reports (set by a manager or admin; null clears it)"
     )
+    email: Annotated[str | None, Field(max_length=320)] = Field(
+        default=None,
+        description="where the weekly scorecard e-mail goes (stored case-folded, like account e-mails; null "
+        "removes it: the rep then gets no scorecard e-mail)",
+    )
     version: int | None = Field(default=None, description="optional: the version the change is based on")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        folded = normalize_email(value)
+        if folded is None:
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return folded
 
     @field_validator("timezone")
     @classmethod
@@ -82,6 +98,7 @@ class RepProfile:
     available: bool = True
     weekly_goals: dict[str, int] = field(default_factory=dict)
     team: str | None = None
+    email: str | None = None  # the weekly scorecard e-mail's address
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0  # 0: never saved; the defaults apply
@@ -94,7 +111,7 @@ def default_profile(user_id: str, org_id: str, org_timezone: str) -> RepProfile:
 def apply_rep_changes(profile: RepProfile, changes: RepChanges, now: datetime) -> RepProfile:
     sent: dict[str, Any] = {k: getattr(changes, k) for k in changes.model_fields_set if k != "version"}
     for name, value in sent.items():
-        if value is None and name != "team":
+        if value is None and name not in ("team", "email"):
             raise ValidationFailed.single(name, "must not be null")
     return RepProfile(
         user_id=profile.user_id,
@@ -104,6 +121,7 @@ def apply_rep_changes(profile: RepProfile, changes: RepChanges, now: datetime) -
         available=sent.get("available", profile.available),
         weekly_goals=sent.get("weekly_goals", profile.weekly_goals),
         team=sent.get("team", profile.team),
+        email=sent.get("email", profile.email),
         created_at=profile.created_at or now,
         updated_at=now,
         version=profile.version,

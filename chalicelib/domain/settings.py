@@ -242,6 +242,7 @@ MESSAGE_KINDS = (
     "coupon",
     "bonus_material",
     "referral_request",
+    "scorecard",
 )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from chalicelib.jobs import follow_ups as follow_up_jobs
 from chalicelib.jobs import imports as import_jobs
 from chalicelib.jobs import orders as order_jobs
+from chalicelib.jobs import scorecards as scorecard_jobs
 
 
 class Right(StrEnum):
@@ -71,6 +72,7 @@ JOBS: Mapping[str, Job] = _by_name(
             rights=SENDS_MESSAGES,
         ),
         Job("follow_ups", rate_minutes=5, run=follow_up_jobs.send_follow_ups, rights=SENDS_MESSAGES),
+        Job("weekly_scorecards", rate_minutes=15, run=scorecard_jobs.weekly_scorecards, rights=SENDS_MESSAGES),
     ]
 )
 

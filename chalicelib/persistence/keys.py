@@ -210,6 +210,22 @@ def reps_list(org_id: str) -> str:
     return f"ORG#{org_id}#REPS"
 
 
+SCORECARD_SCHEDULE = "#SCORECARD"  # in the rep's partition: when their next scorecard e-mail is due
+SCORECARD_SHARDS = 4
+SEND_ONCE_PREFIX = "#ONCE#"
+
+
+def scorecard_due(shard: int) -> str:
+    """GSI3 partition of the reps' next scorecard e-mails across organisations, sorted by due
+    moment (read only by the job)."""
+    return f"DUE#SCORECARD#{shard}"
+
+
+def send_once(send_key: str) -> str:
+    """Sort key (in the recipient's partition) of the claim that lets one message per key out."""
+    return f"{SEND_ONCE_PREFIX}{send_key}"
+
+
 IMPORT = "IMPORT"
 
 
@@ -356,6 +372,8 @@ def coupon(org_id: str, code: str) -> str:
 def account_coupons(org_id: str, account_id: str) -> str:
     """GSI1 partition: the coupons issued to one account, newest first."""
     return f"ORG#{org_id}#ACC#{account_id}#COUPONS"
+
+
 # -- reports ---------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ after. A message found ``sending`` past ``SEND_TIMEOUT`` ends ``failed``, never 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
@@ -20,7 +20,7 @@ from chalicelib.domain.timeutil import parse_rfc3339
 from chalicelib.persistence import accounts as account_store
 from chalicelib.persistence import db, due, keys
 from chalicelib.persistence import orders as order_store
-from chalicelib.persistence.models import DueItem, Item, MessageItem, OrderItem
+from chalicelib.persistence.models import DueItem, Item, MessageItem, OrderItem, SendOnceItem
 from chalicelib.persistence.timeline import save_new, timeline_entry
 
 
@@ -36,14 +36,23 @@ def _index(message: Message) -> dict[str, Any]:
     }
 
 
+def home(message: Message) -> str:
+    """The partition a message lives in: its customer's, or for a message to a rep the rep's."""
+    if message.account_id:
+        return keys.account(message.org_id, message.account_id)
+    assert message.rep_id, "a message goes to an account or a rep"
+    return keys.rep(message.org_id, message.rep_id)
+
+
 def to_item(message: Message) -> MessageItem:
     item = MessageItem(
-        keys.account(message.org_id, message.account_id),
+        home(message),
         keys.message(message.created_at, message.id),
         **_index(message),
         id=message.id,
         org_id=message.org_id,
         account_id=message.account_id,
+        rep_id=message.rep_id,
         order_id=message.order_id,
         message_kind=message.kind,
         channel=message.channel,
@@ -90,6 +99,7 @@ def to_domain(item: MessageItem) -> Message:
         sent_at=item.sent_at,
         updated_at=item.updated_at,
         version=int(item.version or 0),
+        rep_id=item.rep_id,
     )
 
 
@@ -102,23 +112,40 @@ def _due_item(message: Message) -> DueItem:
         keys.outbox_due(keys.shard_of(message.id, keys.OUTBOX_SHARDS)),
         _due_sk(message),
         org_id=message.org_id,
-        target_pk=keys.account(message.org_id, message.account_id),
+        target_pk=home(message),
         target_sk=keys.message(message.created_at, message.id),
         account_id=message.account_id,
         order_id=message.order_id,
     )
 
 
-def add(tx: db.Transaction, message: Message) -> None:
-    """Queue a message: its item and its outbox due entry (in the caller's transaction)."""
+ALREADY_SENT = "A message with this send key was queued already."
+SEND_ONCE_KEEP = timedelta(days=90)  # far longer than a send key is used (a scorecard's: one week)
+
+
+def add(tx: db.Transaction, message: Message, *, send_key: str | None = None) -> None:
+    """Queue a message: its item and its outbox due entry (in the caller's transaction). With a
+    ``send_key``, also its claim (a conditional put in the recipient's partition): a second
+    message with that key fails the transaction (``Conflict``), whoever queues it."""
     tx.save(to_item(message), MessageItem.sk.does_not_exist(), conflict="This message already exists.")
     tx.save(_due_item(message))
+    if send_key is not None:
+        claim = SendOnceItem(
+            home(message),
+            keys.send_once(send_key),
+            message_id=message.id,
+            created_at=message.created_at,
+            expires_at=message.created_at + SEND_ONCE_KEEP,
+        )
+        tx.save(claim, SendOnceItem.sk.does_not_exist(), conflict=ALREADY_SENT)
 
 
 def add_unsent(tx: db.Transaction, message: Message) -> None:
     """A message that will not go out (``skipped``, with its reason): the item and its timeline
     entry, and no due entry."""
     tx.save(to_item(message), MessageItem.sk.does_not_exist(), conflict="This message already exists.")
+    if message.account_id is None:
+        return  # a rep's message: no customer timeline
     at = message.updated_at or message.created_at
     save_new(
         tx,
@@ -186,11 +213,12 @@ def finish(claimed: Message, after: Message) -> Message:
         item.version = claimed.version
         tx.save(item, MessageItem.status == "sending", conflict="The message was recorded by another sender.")
         tx.delete(_due_item(claimed))
-        at = after.sent_at or after.updated_at or after.created_at
-        entry = timeline_entry(
-            after.org_id, after.account_id, "message", at, after.id, after.summary(), entry_id=after.id
-        )
-        save_new(tx, entry)
+        if after.account_id is not None:  # a rep's message has no customer timeline
+            at = after.sent_at or after.updated_at or after.created_at
+            entry = timeline_entry(
+                after.org_id, after.account_id, "message", at, after.id, after.summary(), entry_id=after.id
+            )
+            save_new(tx, entry)
     after.version = claimed.version + 1
     return after
 

@@ -246,9 +246,29 @@ class RepItem(Item, discriminator="rep"):
     available = BooleanAttribute(default=True)
     weekly_goals = MapAttribute(null=True)  # type: ignore[var-annotated]
     team = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+
+
+class ScorecardScheduleItem(Item, discriminator="scorecard_schedule"):
+    """When a rep's next weekly scorecard e-mail is due (``pk = ORG#o#REP#u``, ``sk = #SCORECARD``):
+    itself the due entry, on gsi3 ``DUE#SCORECARD#<shard>`` / ``<due moment>#o#u``."""
+
+    org_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    last_sent_week = UnicodeAttribute(null=True)  # sent or skipped (no e-mail); None: never
+    due_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class SendOnceItem(Item, discriminator="send_once"):
+    """The claim of one send key (``sk = #ONCE#<key>`` in the recipient's partition): the message
+    it let out. Expires (TTL) long after the key could be used again."""
+
+    message_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
 
 
 class ImportItem(Item, discriminator="import"):
@@ -350,11 +370,12 @@ class DueItem(Item, discriminator="due"):
 
 
 class MessageItem(Item, discriminator="message"):
-    """An outbox message in its account's partition (``sk = MSG#<created>#<id>``)."""
+    """An outbox message in its account's (or, to a rep, the rep's) partition (``sk = MSG#<created>#<id>``)."""
 
     id = UnicodeAttribute()
     org_id = UnicodeAttribute()
-    account_id = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)  # None: a message to a rep (rep_id), kept in the rep's partition
+    rep_id = UnicodeAttribute(null=True)
     order_id = UnicodeAttribute(null=True)
     message_kind = UnicodeAttribute()
     channel = UnicodeAttribute()
@@ -415,6 +436,8 @@ class CouponItem(Item, discriminator="coupon"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+
+
 class CounterItem(Item, discriminator="counter"):
     """Report counters of one scope and period (``pk = ORG#o#STATS#<scope>``, ``sk = <period>``).
     The counters themselves are plain number attributes named by the reports

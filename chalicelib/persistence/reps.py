@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from chalicelib.domain.reports.scorecard_mail import ScorecardSchedule
 from chalicelib.domain.reps import RepProfile
 from chalicelib.persistence import db, keys
-from chalicelib.persistence.models import RepItem
+from chalicelib.persistence.models import RepItem, ScorecardScheduleItem
 
 STALE = "The rep's profile was changed meanwhile; reload it and apply your change again."
 
@@ -18,6 +19,7 @@ def to_domain(item: RepItem) -> RepProfile:
         available=bool(item.available),
         weekly_goals={k: int(v) for k, v in db.plain(item.weekly_goals).items()},
         team=item.team or None,
+        email=item.email or None,
         created_at=item.created_at,
         updated_at=item.updated_at,
         version=int(item.version or 0),
@@ -33,9 +35,55 @@ def find(org_id: str, user_id: str) -> RepProfile | None:
         return None
 
 
+def schedule_item(schedule: ScorecardSchedule) -> ScorecardScheduleItem:
+    """A rep's scorecard schedule, indexed on gsi3 by its due moment in a sharded partition."""
+    item = ScorecardScheduleItem(
+        keys.rep(schedule.org_id, schedule.user_id),
+        keys.SCORECARD_SCHEDULE,
+        gsi3pk=keys.scorecard_due(keys.shard_of(f"{schedule.org_id}#{schedule.user_id}", keys.SCORECARD_SHARDS)),
+        gsi3sk=keys.due_entry(schedule.due_at, schedule.org_id, schedule.user_id),
+        org_id=schedule.org_id,
+        user_id=schedule.user_id,
+        last_sent_week=schedule.last_sent_week,
+        due_at=schedule.due_at,
+    )
+    if schedule.version:
+        item.version = schedule.version
+    return item
+
+
+def schedule_of(item: ScorecardScheduleItem) -> ScorecardSchedule:
+    return ScorecardSchedule(
+        org_id=item.org_id,
+        user_id=item.user_id,
+        last_sent_week=item.last_sent_week or None,
+        due_at=item.due_at,
+        version=int(item.version or 0),
+    )
+
+
+SCHEDULE_STALE = "The rep's scorecard e-mail was being sent meanwhile; apply your change again."
+
+
+def add_schedule(tx: db.Transaction, schedule: ScorecardSchedule) -> None:
+    """Inside a transaction: store the schedule, conditioned on the version that was read."""
+    tx.save(schedule_item(schedule), conflict=SCHEDULE_STALE)
+
+
 @db.bound
-def save(profile: RepProfile) -> RepProfile:
-    """One PutItem, conditioned on the version that was read (0: the profile must not exist yet)."""
+def find_with_schedule(org_id: str, user_id: str) -> tuple[RepProfile | None, ScorecardSchedule | None]:
+    """The saved profile and the scorecard schedule of a rep (one BatchGetItem)."""
+    pk = keys.rep(org_id, user_id)
+    found = db.batch_get([(pk, keys.PROFILE), (pk, keys.SCORECARD_SCHEDULE)])
+    profile = next((to_domain(i) for i in found if isinstance(i, RepItem)), None)
+    schedule = next((schedule_of(i) for i in found if isinstance(i, ScorecardScheduleItem)), None)
+    return profile, schedule
+
+
+@db.bound
+def save(profile: RepProfile, schedule: ScorecardSchedule | None = None) -> RepProfile:
+    """The profile conditioned on the version that was read (0: it must not exist yet): one
+    PutItem, or with a changed scorecard schedule one TransactWriteItems holding both."""
     assert profile.created_at is not None and profile.updated_at is not None
     item = RepItem(
         keys.rep(profile.org_id, profile.user_id),
@@ -49,6 +97,7 @@ def save(profile: RepProfile) -> RepProfile:
         available=profile.available,
         weekly_goals=profile.weekly_goals or None,
         team=profile.team or None,
+        email=profile.email or None,
         created_at=profile.created_at,
         updated_at=profile.updated_at,
     )
@@ -57,8 +106,15 @@ def save(profile: RepProfile) -> RepProfile:
         item.gsi2sk = profile.user_id
     if profile.version:
         item.version = profile.version
-    db.save_versioned(item, conflict=STALE)
-    return to_domain(item)
+    if schedule is None:
+        db.save_versioned(item, conflict=STALE)
+        return to_domain(item)
+    with db.transaction() as tx:
+        tx.save(item, conflict=STALE)
+        add_schedule(tx, schedule)
+    saved = to_domain(item)
+    saved.version = profile.version + 1
+    return saved
 
 
 @db.bound

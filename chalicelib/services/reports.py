@@ -96,10 +96,18 @@ def rep_scorecard(principal: Principal, rep_id: str, week: str | None) -> tuple[
     week's 15-minute slots."""
     profile = rep_service.get_rep(principal, rep_id)
     wanted = scorecard.parse_week(week) if week else scorecard.week_of(now(), profile.timezone).previous()
-    start, end = scorecard.week_bounds(wanted, profile.timezone)
+    return profile, week_scorecard(profile, wanted)
+
+
+def week_scorecard(profile: RepProfile, week: scorecard.IsoWeek) -> scorecard.Scorecard:
+    """The rep's figures for one week of their zone against their goals: one Query over the
+    week's 15-minute slots (also what the weekly scorecard e-mail reports)."""
+    start, end = scorecard.week_bounds(week, profile.timezone)
     last_slot = end - timedelta(minutes=scorecard.SLOT_MINUTES)
-    found = stats.read_period(principal.org_id, counters.rep(rep_id), counters.slot(start), counters.slot(last_slot))
-    return profile, scorecard.score(wanted, profile.timezone, found, profile.weekly_goals)
+    found = stats.read_period(
+        profile.org_id, counters.rep(profile.user_id), counters.slot(start), counters.slot(last_slot)
+    )
+    return scorecard.score(week, profile.timezone, found, profile.weekly_goals)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ class IsoWeek:
     def previous(self) -> IsoWeek:
         return week_containing(self.monday() - timedelta(days=7))
 
+    def next(self) -> IsoWeek:
+        return week_containing(self.monday() + timedelta(days=7))
+
 
 def parse_week(value: str) -> IsoWeek:
     match = _WEEK.match(value.strip())
