@@ -80,10 +80,7 @@ def find_with_schedule(org_id: str, user_id: str) -> tuple[RepProfile | None, Sc
     return profile, schedule
 
 
-@db.bound
-def save(profile: RepProfile, schedule: ScorecardSchedule | None = None) -> RepProfile:
-    """The profile conditioned on the version that was read (0: it must not exist yet): one
-    PutItem, or with a changed scorecard schedule one TransactWriteItems holding both."""
+def profile_item(profile: RepProfile) -> RepItem:
     assert profile.created_at is not None and profile.updated_at is not None
     item = RepItem(
         keys.rep(profile.org_id, profile.user_id),
@@ -104,6 +101,14 @@ def save(profile: RepProfile, schedule: ScorecardSchedule | None = None) -> RepP
     if profile.team:
         item.gsi2pk = keys.team_reps(profile.org_id, profile.team)
         item.gsi2sk = profile.user_id
+    return item
+
+
+@db.bound
+def save(profile: RepProfile, schedule: ScorecardSchedule | None = None) -> RepProfile:
+    """The profile conditioned on the version that was read (0: it must not exist yet): one
+    PutItem, or with a changed scorecard schedule one TransactWriteItems holding both."""
+    item = profile_item(profile)
     if profile.version:
         item.version = profile.version
     if schedule is None:

@@ -201,6 +201,7 @@ def test_rep_profile_defaults_changes_and_versions(api):
         "working_hours": {},
         "available": True,
         "weekly_goals": {},
+        "email": None,
         "created_at": None,
         "updated_at": None,
         "version": 0,
