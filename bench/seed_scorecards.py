@@ -30,12 +30,12 @@ def org_of(i: int) -> str:
 
 def seed(due: int, not_due: int, now: datetime) -> Callable[[], dict[str, Any]]:
     from chalicelib.domain.reports.scorecard import week_of
+    from chalicelib.domain.reports.scorecard_mail import ScorecardSchedule
     from chalicelib.domain.reps import RepProfile
     from chalicelib.persistence import db
     from chalicelib.persistence import reps as rep_store
     from chalicelib.persistence.models import Item, RepItem
     from chalicelib.services import scorecards
-    from chalicelib.domain.reports.scorecard_mail import ScorecardSchedule
 
     last_week = str(week_of(now, "Asia/Riyadh").previous())
     items: list[Item] = []
