@@ -8,7 +8,12 @@ issues them. Prices: us-east-1, on demand, as published by AWS in 2025; free tie
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from chalicelib.jobs import JOBS as SCHEDULED  # noqa: E402  (the jobs and their rates, defined once)
 
 WORKING_DAYS = 22
 # --- prices (USD) -------------------------------------------------------------------------------
@@ -30,8 +35,9 @@ COGNITO_LITE_MAU_FREE = 10_000  # Lite plan: the first 10,000 monthly active use
 FUNCTION_MEMORY_GB = 1.0  # lambda_memory_size 1024 in .chalice/config.json
 API_DURATION_S = 0.12  # warm request with 1-3 DynamoDB calls
 JOB_DURATION_S = 0.5
-JOBS = 3  # scheduled jobs at rate(5 minutes): confirmation ladder, follow-ups, reminders
-ALARMS_FIXED = 6  # API 5xx, import queue age, import DLQ, 3 x job DLQ
+JOBS = len(SCHEDULED)  # scheduled jobs, each at its own rate (chalicelib/jobs JOBS)
+JOB_RUNS_PER_MONTH = sum(30 * 24 * 60 // job.rate_minutes for job in SCHEDULED.values())
+ALARMS_FIXED = 3 + JOBS  # API 5xx, import queue age, import DLQ, a DLQ per job
 ALARMS_PER_FUNCTION = 2  # errors and throttles
 FUNCTIONS = 1 + JOBS + 1  # API handler, jobs, import worker
 LOG_BYTES_PER_REQUEST = 1_500  # one structured request line plus the platform lines
@@ -74,7 +80,7 @@ def monthly_cost(reps: int) -> dict[str, float]:
     writes = reps * WORKING_DAYS * sum(op.per_rep_day * op.write_units for op in OPERATIONS)
     reads += rows * IMPORT_ROW.read_units
     writes += rows * IMPORT_ROW.write_units
-    job_runs = JOBS * 30 * 24 * 12
+    job_runs = JOB_RUNS_PER_MONTH
     reads += job_runs * 2 * 6.5  # each run queries its due-work partition (two pages)
     storage = reps * STORAGE_GB_PER_REP
     imports = reps  # files a month
