@@ -121,10 +121,12 @@ class Meter:
             if measurement is None or client.meta.service_model.service_name != "dynamodb":
                 return original(client, operation, params)
             started = time.perf_counter()
-            response = original(client, operation, params)
-            seconds = time.perf_counter() - started
-            measurement.calls.append(Call(operation, seconds, _items_read(operation, response)))
-            return response
+            response: Any = {}
+            try:
+                response = original(client, operation, params)
+                return response
+            finally:  # a call that failed (a condition, a throttle) was made all the same
+                measurement.calls.append(Call(operation, time.perf_counter() - started, _items_read(operation, response)))
 
         botocore.client.BaseClient._make_api_call = metered  # type: ignore[method-assign]
         return self
