@@ -47,7 +47,12 @@ def environment() -> None:
     os.environ.update(ENVIRONMENT)
     for variable in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL")] + ["AWS_PROFILE", "TAWASUL_NOW"]:
         os.environ.pop(variable, None)
-    for variable in ("TAWASUL_SENDERS", "TAWASUL_MAIL_FROM", "TAWASUL_SMS_SENDER_ID", "TAWASUL_WHATSAPP_PHONE_NUMBER_ID"):
+    for variable in (
+        "TAWASUL_SENDERS",
+        "TAWASUL_MAIL_FROM",
+        "TAWASUL_SMS_SENDER_ID",
+        "TAWASUL_WHATSAPP_PHONE_NUMBER_ID",
+    ):
         os.environ.pop(variable, None)
 
 
@@ -67,7 +72,9 @@ def tables() -> Iterator[None]:
         ddb = boto3.client("dynamodb")
         names = {MAIN: settings.table_name}
         for table in TABLES:
-            ddb.create_table(**table.create_table_kwargs(names.get(table.logical_name, settings.idempotency_table_name)))
+            ddb.create_table(
+                **table.create_table_kwargs(names.get(table.logical_name, settings.idempotency_table_name))
+            )
         boto3.client("s3").create_bucket(Bucket=settings.uploads_bucket)
         boto3.client("sqs").create_queue(QueueName=settings.import_queue)
         yield
@@ -126,7 +133,9 @@ class Meter:
                 response = original(client, operation, params)
                 return response
             finally:  # a call that failed (a condition, a throttle) was made all the same
-                measurement.calls.append(Call(operation, time.perf_counter() - started, _items_read(operation, response)))
+                measurement.calls.append(
+                    Call(operation, time.perf_counter() - started, _items_read(operation, response))
+                )
 
         botocore.client.BaseClient._make_api_call = metered  # type: ignore[method-assign]
         return self

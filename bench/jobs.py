@@ -179,8 +179,8 @@ def measure_job(name: str, seeder: Seeder, due: int, not_due: int, meter: Meter)
     import os
 
     from bench.inproc import tables
-    from chalicelib.jobs import JOBS
     from chalicelib.domain.timeutil import format_rfc3339
+    from chalicelib.jobs import JOBS
 
     with tables():
         started = time.perf_counter()
@@ -269,7 +269,9 @@ def measure_reports() -> dict[str, Any]:
                     reply = caller.call("GET", path, org=org, role=role, user=str(who["user"]))
                 if reply.status != 200:
                     raise RuntimeError(f"{path}: {reply.status} {reply.raw[:300]!r}")
-                label = f"GET {path.split('?')[0]}" + (f" ({'&'.join(path.split('?')[1].split('&')[2:])})" if "?" in path and path.count("&") > 1 else "")
+                label = f"GET {path.split('?')[0]}" + (
+                    f" ({'&'.join(path.split('?')[1].split('&')[2:])})" if "?" in path and path.count("&") > 1 else ""
+                )
                 label += f" as {role}"
                 calls.setdefault(size, {})[label] = len(measured.calls)
     return {
@@ -283,7 +285,8 @@ def measure_reports() -> dict[str, Any]:
 def render(figures: dict[str, Any]) -> str:
     lines = []
     if "job_costs" in figures:
-        header = f"{'job':26} {'due':>5} {'not due':>8} {'items read':>10} {'reads/due':>9} {'read calls':>10} {'writes':>7} {'sec':>6}"
+        header = f"{'job':26} {'due':>5} {'not due':>8} {'items read':>10} {'reads/due':>9} {'read calls':>10}"
+        header += f" {'writes':>7} {'sec':>6}"
         lines += [header, "-" * len(header)]
         for name, c in figures["job_costs"].items():
             if "error" in c:

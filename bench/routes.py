@@ -45,7 +45,9 @@ PUBLIC = ("public",)
 USERS = {"admin": "admin-1", "manager": "manager-1", "rep": "rep-1", "public": ""}
 OWNER = "rep-1"  # everything a scenario prepares is the rep's, so every role may see it
 MAX_CALLS = 4
-CSV_ACCOUNTS = "name,email,phone\nسارة علي,sara{n}@example.com,05512{n:05d}\nOmar Khaled,omar{n}@example.com,05013{n:05d}\n"
+CSV_ACCOUNTS = (
+    "name,email,phone\nسارة علي,sara{n}@example.com,05512{n:05d}\nOmar Khaled,omar{n}@example.com,05013{n:05d}\n"
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,9 @@ class World:
         account_id = account_id or self.account()["id"]
         data = {
             "account_id": account_id,
-            "items": [{"sku": "C-1", "name": "دورة", "quantity": 2, "unit_price": {"amount": "99.50", "currency": "SAR"}}],
+            "items": [
+                {"sku": "C-1", "name": "دورة", "quantity": 2, "unit_price": {"amount": "99.50", "currency": "SAR"}}
+            ],
             "payment": "cod",
             "delivery_address": {"line1": f"ش. الملك فهد {self.n()}", "city": "الرياض", "country": "SA"},
             "phone": f"0559{self.n():06d}",
@@ -132,7 +136,9 @@ class World:
         from chalicelib.persistence import coupons as coupon_store
         from chalicelib.persistence import db
 
-        coupon = issue_coupon(org_id=self.org, account_id=account_id, order_id=None, rule=CouponRule(), now=datetime.now(UTC))
+        coupon = issue_coupon(
+            org_id=self.org, account_id=account_id, order_id=None, rule=CouponRule(), now=datetime.now(UTC)
+        )
         with db.transaction() as tx:
             coupon_store.add(tx, coupon)
         return coupon.code
@@ -188,7 +194,12 @@ def _post_import(w: World, role: str) -> Request:
 
 
 def _get_import(w: World, role: str) -> Request:
-    job = w.ok("POST", "/imports?type=accounts", raw=CSV_ACCOUNTS.format(n=w.n()).encode(), headers={"Content-Type": "text/csv"})
+    job = w.ok(
+        "POST",
+        "/imports?type=accounts",
+        raw=CSV_ACCOUNTS.format(n=w.n()).encode(),
+        headers={"Content-Type": "text/csv"},
+    )
     return Request("GET", f"/imports/{job['id']}")
 
 
@@ -225,7 +236,9 @@ def _interaction(kind: str) -> Callable[[World, str], Request]:
 def _patch_interaction(w: World, role: str) -> Request:
     lead = w.lead()
     entry = w.interaction(lead["account_id"], lead["id"])
-    return Request("PATCH", f"/interactions/{entry['id']}", {"version": entry["version"], "outcome": "price_comparison"})
+    return Request(
+        "PATCH", f"/interactions/{entry['id']}", {"version": entry["version"], "outcome": "price_comparison"}
+    )
 
 
 def _post_lead(w: World, role: str) -> Request:
@@ -241,7 +254,11 @@ def _lead_path(suffix: str = "") -> Callable[[World, str], Request]:
 
 def _patch_lead(w: World, role: str) -> Request:
     lead = w.lead()
-    return Request("PATCH", f"/leads/{lead['id']}", {"version": lead["version"], "value": {"amount": "250", "currency": "SAR"}, "value_change_reason": "add_on"})
+    return Request(
+        "PATCH",
+        f"/leads/{lead['id']}",
+        {"version": lead["version"], "value": {"amount": "250", "currency": "SAR"}, "value_change_reason": "add_on"},
+    )
 
 
 def _lost(w: World, role: str) -> Request:
@@ -293,7 +310,9 @@ def _get_referral_requests(w: World, role: str) -> Request:
 
 def _patch_referral_request(w: World, role: str) -> Request:
     request = _referral_request(w)
-    return Request("PATCH", f"/referral-requests/{request['id']}", {"version": request["version"], "note": "asked in person"})
+    return Request(
+        "PATCH", f"/referral-requests/{request['id']}", {"version": request["version"], "note": "asked in person"}
+    )
 
 
 def _post_referral(w: World, role: str) -> Request:
@@ -317,7 +336,9 @@ def _post_order(w: World, role: str) -> Request:
         "/orders",
         {
             "account_id": acc["id"],
-            "items": [{"sku": "C-1", "name": "دورة", "quantity": 1, "unit_price": {"amount": "99.50", "currency": "SAR"}}],
+            "items": [
+                {"sku": "C-1", "name": "دورة", "quantity": 1, "unit_price": {"amount": "99.50", "currency": "SAR"}}
+            ],
             "payment": "cod",
             "delivery_address": {"line1": f"شارع العليا {w.n()}", "city": "الرياض", "country": "SA"},
             "phone": acc["phones"][0],
@@ -389,12 +410,21 @@ SCENARIOS: list[Scenario] = [
     Scenario("get_openapi_json", _get("/openapi.json"), PUBLIC),
     Scenario("get_settings", _get("/settings")),
     Scenario("put_settings", lambda w, r: Request("PUT", "/settings", {"timezone": "Asia/Riyadh"}), ("admin",)),
-    Scenario("post_accounts", lambda w, r: Request("POST", "/accounts", {
-        "name": "سارة علي", "phones": [f"05{w.n() + 70_000_000:08d}"], "emails": [f"s{w.n()}@example.com"]})),  # fmt: skip
+    Scenario(
+        "post_accounts",
+        lambda w, r: Request(
+            "POST",
+            "/accounts",
+            {"name": "سارة علي", "phones": [f"05{w.n() + 70_000_000:08d}"], "emails": [f"s{w.n()}@example.com"]},
+        ),
+    ),  # fmt: skip
     Scenario("get_accounts", _get("/accounts")),
     Scenario("get_accounts", _get("/accounts?q=%D9%85%D8%AD%D9%85%D8%AF"), variant="q=name"),
-    Scenario("get_accounts", lambda w, r: Request("GET", f"/accounts?q={w.account()['phones'][0].replace('+', '%2B')}"),
-             variant="q=phone"),  # fmt: skip
+    Scenario(
+        "get_accounts",
+        lambda w, r: Request("GET", f"/accounts?q={w.account()['phones'][0].replace('+', '%2B')}"),
+        variant="q=phone",
+    ),  # fmt: skip
     Scenario("get_accounts", lambda w, r: Request("GET", f"/accounts?q={w.account()['emails'][0]}"), variant="q=email"),
     Scenario("get_accounts_account_id", _account_path()),
     Scenario("patch_accounts_account_id", _patch_account),
@@ -457,7 +487,9 @@ SCENARIOS: list[Scenario] = [
 
 def operations(doc: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
     return {
-        op["operationId"]: (method.upper(), path, op) for path, methods in doc["paths"].items() for method, op in methods.items()
+        op["operationId"]: (method.upper(), path, op)
+        for path, methods in doc["paths"].items()
+        for method, op in methods.items()
     }
 
 
@@ -574,7 +606,9 @@ def run_mix(caller: Caller, meter: Meter, requests: int, seed: int = 13, org: st
             role = scenario.roles[0]
         reply, _, overhead = send(world, meter, scenario.prepare(world, role), role)
         if reply.status >= 300:
-            raise RuntimeError(f"mix: {scenario.operation} [{scenario.variant}] as {role}: {reply.status} {reply.raw[:300]!r}")
+            raise RuntimeError(
+                f"mix: {scenario.operation} [{scenario.variant}] as {role}: {reply.status} {reply.raw[:300]!r}"
+            )
         overheads.append(overhead)
     return overheads
 
@@ -623,9 +657,17 @@ def render(figures: dict[str, Any], outcomes: list[Outcome]) -> str:
     for key, roles in figures["route_calls"].items():
         cells = [str(roles.get(r, "-")) for r in ("admin", "manager", "rep", "public")]
         flag = "  <-- over 4" if max(roles.values()) > MAX_CALLS else ""
-        lines.append(f"{key:{width}} {cells[0]:>5} {cells[1]:>5} {cells[2]:>5} {cells[3]:>6}  {' '.join(detail[key])}{flag}")
+        lines.append(
+            f"{key:{width}} {cells[0]:>5} {cells[1]:>5} {cells[2]:>5} {cells[3]:>6}  {' '.join(detail[key])}{flag}"
+        )
     lines.append("")
-    for name in ("route_calls_max", "route_calls_idempotency_extra", "overhead_ms_p50", "overhead_ms_p99", "overhead_requests"):
+    for name in (
+        "route_calls_max",
+        "route_calls_idempotency_extra",
+        "overhead_ms_p50",
+        "overhead_ms_p99",
+        "overhead_requests",
+    ):
         lines.append(f"{name:32} {figures[name]}")
     return "\n".join(lines) + "\n"
 

@@ -227,7 +227,7 @@ def test_a_retried_run_sends_nothing_twice(api, monkeypatch):
     order = paid_order(api, monkeypatch)
     real = outbox.deliver_due
     # the run dies after queueing the bonus message, before its outbox pass
-    monkeypatch.setattr(outbox, "deliver_due", lambda now: (_ for _ in ()).throw(SystemExit("timeout")))
+    monkeypatch.setattr(outbox, "deliver_due", lambda now, queued=(): (_ for _ in ()).throw(SystemExit("timeout")))
     with pytest.raises(SystemExit):
         run_job(monkeypatch, T0)
     monkeypatch.setattr(outbox, "deliver_due", real)
@@ -415,7 +415,7 @@ def test_a_follow_up_queued_before_a_refund_is_skipped_not_sent(api, monkeypatch
 
     order = paid_order(api, monkeypatch)
     real = outbox.deliver_due
-    monkeypatch.setattr(outbox, "deliver_due", lambda now: {})
+    monkeypatch.setattr(outbox, "deliver_due", lambda now, queued=(): {})
     assert run_job(monkeypatch, T0)["queued"] == 1  # the bonus is queued; this run's outbox pass never happens
     monkeypatch.setattr(outbox, "deliver_due", real)
     assert event(api, order["id"], "refunded").status == 200
