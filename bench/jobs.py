@@ -141,7 +141,7 @@ def seed_follow_ups(due: int, not_due: int) -> Seeded:
         items += [order_store.to_item(order), _account(i, T0)]
         for planned in chosen:
             planned.version = 1  # as the day-0 event's transaction stored it
-            items += [follow_up_store.to_item(planned), follow_up_store._due_item(planned)]
+            items += [follow_up_store.to_item(planned), follow_up_store._due_item(planned, version=1)]
         i += 1
     _write(items)
     return Seeded(min(due, i), later_total, T0 + timedelta(minutes=1))
