@@ -57,8 +57,11 @@ def environment() -> None:
 
 
 @contextmanager
-def tables() -> Iterator[None]:
-    """moto in process (the local stack's patched moto) with the app's tables and bucket."""
+def tables(*, streams: bool = True) -> Iterator[None]:
+    """moto in process (the local stack's patched moto) with the app's tables and bucket.
+    ``streams=False`` leaves the table's stream out: moto copies every written item into its
+    stream records, which makes bulk seeding of 100,000 items take many minutes (the jobs never
+    read the stream)."""
     import boto3
     from moto import mock_aws
 
@@ -72,9 +75,10 @@ def tables() -> Iterator[None]:
         ddb = boto3.client("dynamodb")
         names = {MAIN: settings.table_name}
         for table in TABLES:
-            ddb.create_table(
-                **table.create_table_kwargs(names.get(table.logical_name, settings.idempotency_table_name))
-            )
+            kwargs = table.create_table_kwargs(names.get(table.logical_name, settings.idempotency_table_name))
+            if not streams:
+                kwargs.pop("StreamSpecification", None)
+            ddb.create_table(**kwargs)
         boto3.client("s3").create_bucket(Bucket=settings.uploads_bucket)
         boto3.client("sqs").create_queue(QueueName=settings.import_queue)
         yield
