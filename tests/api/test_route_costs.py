@@ -11,7 +11,6 @@ from bench.inproc import Caller, Meter
 KNOWN_OVER: dict[str, int] = {
     "DELETE /accounts/{account_id}": 9,  # erasure: partitions read, counters taken off, batch deletes
     "POST /imports [2 rows inline]": 5,  # a bulk import: job put, settings, lookup, batch write, progress
-    "POST /referral-requests/{request_id}/referrals": 5,
 }
 
 
