@@ -11,7 +11,7 @@ NODE_STAMP  := $(NODE_TOOLS)/node_modules/.installed
 PORT   ?= 8000
 OUT    ?= cdk.out
 
-.PHONY: install openapi-tools run jobs test unit lint smoke bench bench-imports bench-local-stack bench-cold-start synth cfn-lint infra-test clean rebuild-reports
+.PHONY: install openapi-tools run jobs test unit lint smoke bench bench-imports bench-local-stack bench-cold-start bench-routes synth cfn-lint infra-test clean rebuild-reports
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,7 +61,7 @@ rebuild-reports: $(STAMP)
 	$(BIN)/python -m scripts.rebuild_reports $(ORG)
 
 ## bench: every benchmark below (not part of `make test`); each merges its keys into bench/results.json
-bench: bench-imports bench-local-stack bench-cold-start
+bench: bench-imports bench-local-stack bench-cold-start bench-routes
 
 ## bench-imports: CSV import throughput, requests per row and memory against moto server
 bench-imports: $(STAMP)
@@ -74,6 +74,13 @@ bench-local-stack: $(STAMP)
 ## bench-cold-start: `import app` over the libraries it is built on (cold_import_ratio)
 bench-cold-start: $(STAMP)
 	$(BIN)/python -m bench.cold_start
+
+## bench-routes: DynamoDB calls per request of every route by role and our own time per request
+## (bench/routes.py); each job's reads per due item among 50,000 not due, and every report's calls at
+## 10 and 5,000 leads (bench/jobs.py); in process against moto
+bench-routes: $(STAMP)
+	$(BIN)/python -m bench.routes
+	$(BIN)/python -m bench.jobs
 
 smoke: $(STAMP)
 	$(BIN)/python -m pytest tests/smoke

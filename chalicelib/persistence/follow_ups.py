@@ -8,7 +8,8 @@ one item.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -90,8 +91,13 @@ def to_domain(row: FollowUpItem) -> FollowUp:
     )
 
 
-def _due_item(item: FollowUp) -> DueItem:
+def _due_item(item: FollowUp, version: int | None = None) -> DueItem:
+    """The item's due entry, carrying a copy of the planned item as the entry's transaction leaves
+    it (``version``: by default the next one, as planning and postponing write it), so the job
+    reads the entry instead of the entry and the item. The copy cannot go stale: every change of a
+    planned item deletes or rewrites its entry in the same transaction."""
     entity = f"{item.order_id}.{item.kind}.{item.day}"
+    planned = to_item(replace(item, version=item.version + 1 if version is None else version))
     return DueItem(
         keys.follow_up_due(keys.shard_of(entity, keys.FOLLOW_UP_SHARDS)),
         keys.due_entry(item.due_at, item.org_id, entity),
@@ -100,7 +106,14 @@ def _due_item(item: FollowUp) -> DueItem:
         target_sk=keys.follow_up(item.kind, item.day),
         account_id=item.account_id,
         order_id=item.order_id,
+        target=json.dumps(planned.serialize(), ensure_ascii=False, separators=(",", ":")),
     )
+
+
+def _planned_copy(entry: DueItem) -> FollowUp | None:
+    if not entry.target:
+        return None  # an entry written before entries carried their item: read the item
+    return to_domain(FollowUpItem.from_raw_data(json.loads(entry.target)))
 
 
 def add_plan(tx: db.Transaction, plan: list[FollowUp]) -> None:
@@ -142,18 +155,22 @@ class DueContext:
 
 @db.bound
 def read_due(entries: list[DueItem]) -> DueContext:
-    """The plan items behind due entries, their orders, accounts, won leads and the settings of
-    their organisations: one BatchGetItem per 100 keys."""
+    """The plan items behind due entries (the copies the entries carry), their orders, accounts,
+    won leads and the settings of their organisations: one BatchGetItem per 100 keys."""
     wanted: list[tuple[str, str]] = []
+    context = DueContext()
     for entry in entries:
+        copy = _planned_copy(entry)
+        if copy is None:
+            wanted.append((entry.target_pk, entry.target_sk))
+        else:
+            context.follow_ups[(entry.target_pk, entry.target_sk)] = copy
         wanted += [
-            (entry.target_pk, entry.target_sk),
             (entry.target_pk, keys.PROFILE),
             (keys.account(entry.org_id, entry.account_id or ""), keys.PROFILE),
             (keys.org(entry.org_id), keys.settings()),
         ]
     found = db.batch_get(wanted)
-    context = DueContext()
     orders = [row for row in found if isinstance(row, OrderItem)]
     for row in found:
         if isinstance(row, FollowUpItem):

@@ -215,10 +215,14 @@ def history_records(lead: Lead, history: list[StageMove], entry_id: Callable[[in
 # -- reads ----------------------------------------------------------------------------------
 
 
-def _visible(principal: Principal, lead: Lead | None) -> Lead:
+def visible(principal: Principal, lead: Lead | None) -> Lead:
+    """The lead if the caller may see it, else NotFound (as for a lead that does not exist)."""
     if lead is None or not principal.may_see_owned(lead.owner_id):
         raise NotFound("No such lead.")
     return lead
+
+
+_visible = visible
 
 
 @db.bound

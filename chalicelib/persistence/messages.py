@@ -140,6 +140,12 @@ def add(tx: db.Transaction, message: Message, *, send_key: str | None = None) ->
         tx.save(claim, SendOnceItem.sk.does_not_exist(), conflict=ALREADY_SENT)
 
 
+def as_queued(message: Message) -> Message:
+    """A message as ``add`` stored it once its transaction committed (its first version), for a
+    job that hands the messages it queued to the outbox without reading them back."""
+    return replace(message, status="queued", version=1)
+
+
 def add_unsent(tx: db.Transaction, message: Message) -> None:
     """A message that will not go out (``skipped``, with its reason): the item and its timeline
     entry, and no due entry."""

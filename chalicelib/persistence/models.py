@@ -367,6 +367,7 @@ class DueItem(Item, discriminator="due"):
     step = NumberAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
     order_id = UnicodeAttribute(null=True)  # an outbox entry's order, read with the message
+    target = UnicodeAttribute(null=True)  # a follow-up entry's planned item (serialised JSON), read instead of it
 
 
 class MessageItem(Item, discriminator="message"):

@@ -20,6 +20,18 @@ def get_settings(org_id: str) -> StoredSettings:
     try:
         item = SettingsItem.get(keys.org(org_id), keys.settings())
     except SettingsItem.DoesNotExist:
+        return stored(None)
+    return stored(item)
+
+
+def settings_key(org_id: str) -> tuple[str, str]:
+    """Where the settings are, for a caller that reads them in its own batch read (see ``stored``)."""
+    return keys.org(org_id), keys.settings()
+
+
+def stored(item: object) -> StoredSettings:
+    """The settings a batch read found at ``settings_key`` (None or another item: the defaults)."""
+    if not isinstance(item, SettingsItem):
         return StoredSettings(OrgSettings(), 0, None, None)
     return StoredSettings(read_stored(item.data.as_dict()), int(item.version), item.created_at, item.updated_at)
 

@@ -8,8 +8,10 @@ from dataclasses import replace
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.pipeline import Lead
 from chalicelib.domain.referrals import ReferralRequest
+from chalicelib.domain.settings import StoredSettings
 from chalicelib.persistence import db, keys
-from chalicelib.persistence.models import Item, ReferralRequestItem
+from chalicelib.persistence import org as org_store
+from chalicelib.persistence.models import Item, LeadItem, ReferralRequestItem
 
 STALE = "The referral request was changed by someone else; reload it and try again."
 
@@ -90,6 +92,27 @@ def find(org_id: str, request_id: str) -> ReferralRequest:
         return to_domain(ReferralRequestItem.get(hit.pk, hit.sk, consistent_read=True))
     except ReferralRequestItem.DoesNotExist:
         raise NotFound("No such referral request.")
+
+
+@db.bound
+def find_with_lead(
+    org_id: str, request_id: str, *, with_settings: bool = False
+) -> tuple[ReferralRequest, LeadItem | None, StoredSettings | None]:
+    """A referral request by id with its lead's item (and the organisation's settings): a Query
+    on gsi3 finds the lead's partition, then one consistent BatchGetItem reads the request (its
+    version conditions the next save), the lead and the settings. The caller checks the lead."""
+    rows = list(Item.gsi3.query(keys.referral_request_lookup(org_id, request_id), limit=1))
+    hit = next((r for r in rows if isinstance(r, ReferralRequestItem)), None)
+    if hit is None:
+        raise NotFound("No such referral request.")
+    wanted = [(hit.pk, hit.sk), (hit.pk, keys.PROFILE)] + ([org_store.settings_key(org_id)] if with_settings else [])
+    found = {(item.pk, item.sk): item for item in db.batch_get(wanted)}
+    request = found.get((hit.pk, hit.sk))
+    if not isinstance(request, ReferralRequestItem):
+        raise NotFound("No such referral request.")
+    lead = found.get((hit.pk, keys.PROFILE))
+    settings = org_store.stored(found.get(org_store.settings_key(org_id))) if with_settings else None
+    return to_domain(request), lead if isinstance(lead, LeadItem) else None, settings
 
 
 @db.bound

@@ -33,6 +33,7 @@ from chalicelib.domain.settings import OrgSettings
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.persistence import follow_ups as store
+from chalicelib.persistence import messages as message_store
 from chalicelib.services import outbox
 from chalicelib.services.ladder import order_ref
 
@@ -42,6 +43,7 @@ UNFILLED = "—"
 
 def run(now: datetime) -> dict[str, Any]:
     counts: dict[str, Any] = {"queued": 0, "skipped": 0, "waiting": 0, "lost_races": 0, "stale": 0}
+    queued: list[Message] = []
     entries = store.due_entries(now)
     if entries:
         context = store.read_due(entries)
@@ -55,16 +57,26 @@ def run(now: datetime) -> dict[str, Any]:
                 continue
             settings = context.settings.get(item.org_id) or OrgSettings()
             try:
-                counts[handle(item, order, account, settings, now, lead_won=order.lead_id in context.won_leads)] += 1
+                won = order.lead_id in context.won_leads
+                counts[handle(item, order, account, settings, now, lead_won=won, queued=queued)] += 1
             except Conflict:
                 counts["lost_races"] += 1  # another run handled this item first
-    counts["outbox"] = outbox.deliver_due(now)
+    counts["outbox"] = outbox.deliver_due(now, queued)  # this run's messages without reading them back
     return counts
 
 
 def handle(
-    item: FollowUp, order: Order, account: Account, settings: OrgSettings, now: datetime, *, lead_won: bool
+    item: FollowUp,
+    order: Order,
+    account: Account,
+    settings: OrgSettings,
+    now: datetime,
+    *,
+    lead_won: bool,
+    queued: list[Message] | None = None,
 ) -> str:
+    """Queue, skip or postpone one due item (one transaction); a queued message, as stored, is
+    added to ``queued``."""
     decision = follow_ups.decide(
         item, order_status=order.status, opted_out=account.contact_opt_out, settings=settings, now=now
     )
@@ -103,6 +115,8 @@ def handle(
         )
     after = replace(item, status="queued", reason=None, message_id=message.id, updated_at=now)
     store.queue(item, after, message, coupon=coupon, referral=referral)
+    if queued is not None:
+        queued.append(message_store.as_queued(message))
     logger.info("follow-up queued", extra={"order_id": order.id, "follow_up": item.key, "message_id": message.id})
     return "queued"
 

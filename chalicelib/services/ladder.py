@@ -66,6 +66,7 @@ def step_message(order: Order, step: str, now: datetime) -> Message | None:
 
 def run(now: datetime) -> dict[str, Any]:
     counts: dict[str, Any] = {"steps": 0, "lost_races": 0, "stale": 0}
+    queued: list[Message] = []
     entries = store.ladder_due_entries(now)
     if entries:
         wanted = [(e.target_pk, e.target_sk) for e in entries]
@@ -84,15 +85,18 @@ def run(now: datetime) -> dict[str, Any]:
                 counts["stale"] += 1
                 continue
             try:
-                if take(order, int(entry.step or 0), now, accounts.get(order.account_id)):
+                if take(order, int(entry.step or 0), now, accounts.get(order.account_id), queued=queued):
                     counts["steps"] += 1
             except Conflict:
                 counts["lost_races"] += 1  # another run took this step first (or the account changed)
-    counts["outbox"] = outbox.deliver_due(now)
+    counts["outbox"] = outbox.deliver_due(now, queued)  # this run's messages without reading them back
     return counts
 
 
-def take(order: Order, step_number: int, now: datetime, account: Account | None) -> bool:
+def take(
+    order: Order, step_number: int, now: datetime, account: Account | None, *, queued: list[Message] | None = None
+) -> bool:
+    """Take one step (one transaction); the message it queued, as stored, is added to ``queued``."""
     result = ladder.take_step(order, step_number, now)
     if result is None:
         return False
@@ -107,5 +111,7 @@ def take(order: Order, step_number: int, now: datetime, account: Account | None)
             store.record_outcome(tx, after, "ghost", now)
             if account is not None:
                 store.mark_ghost(tx, account, ladder.ghost_risk(account.risk, event.note), now)
+    if message is not None and queued is not None:
+        queued.append(message_store.as_queued(message))
     logger.info("ladder step", extra={"order_id": order.id, "org_id": order.org_id, "step": step})
     return True

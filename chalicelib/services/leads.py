@@ -37,6 +37,7 @@ from chalicelib.domain.referrals import (
     referral_request_entry,
 )
 from chalicelib.domain.reports import counters
+from chalicelib.domain.settings import StoredSettings
 from chalicelib.domain.versioning import check_version
 from chalicelib.ids import new_id
 from chalicelib.persistence import access, db, stats, timeline
@@ -317,17 +318,23 @@ def list_referral_requests(
     return referral_store.list_page(store.get(principal, lead_id), limit=limit, cursor=cursor)
 
 
-def _visible_request(principal: Principal, request_id: str) -> ReferralRequest:
-    request = referral_store.find(principal.org_id, request_id)
+def _visible_request(
+    principal: Principal, request_id: str, *, with_settings: bool = False
+) -> tuple[ReferralRequest, StoredSettings | None]:
+    """The request if the caller may see its lead (a Query and one batch read, with the settings
+    when asked)."""
+    request, lead_item, settings = referral_store.find_with_lead(
+        principal.org_id, request_id, with_settings=with_settings
+    )
     try:
-        store.get(principal, request.lead_id)
+        store.visible(principal, store.to_domain(lead_item) if lead_item is not None else None)
     except NotFound:
         raise NotFound("No such referral request.")
-    return request
+    return request, settings
 
 
 def update_referral_request(principal: Principal, request_id: str, patch: ReferralRequestPatch) -> ReferralRequest:
-    before = _visible_request(principal, request_id)
+    before, _ = _visible_request(principal, request_id)
     check_version(before.version, patch.version)
     return referral_store.save(before, apply_referral_patch(before, patch, now()))
 
@@ -336,10 +343,10 @@ def record_referral_prospect(principal: Principal, request_id: str, data: Referr
     """A referred prospect becomes an account and a ``prospecting`` lead (``source: referral``)
     linked to the referrer, and the request counts it: all in one transaction, with an entry on
     the referrer's timeline."""
-    request = _visible_request(principal, request_id)
+    request, stored = _visible_request(principal, request_id, with_settings=True)
     owner = owner_for(principal, data.account.owner_id, what="a lead", field="account.owner_id")
     at = now()
-    settings = org_store.get_settings(principal.org_id).settings
+    settings = (stored or org_store.get_settings(principal.org_id)).settings
     account = new_account(
         account_id=new_id(),
         org_id=principal.org_id,

@@ -11,6 +11,7 @@ that moved on meanwhile (confirmed before its reminder went out, cancelled, refu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -33,9 +34,17 @@ def envelope(message: Message) -> messaging.Envelope:
     )
 
 
-def deliver_due(now: datetime) -> dict[str, Any]:
-    """One pass over the due outbox entries; returns counts for the job's log."""
+def deliver_due(now: datetime, queued: Sequence[Message] = ()) -> dict[str, Any]:
+    """One pass over the due outbox entries; returns counts for the job's log.
+
+    ``queued``: messages the calling job queued a moment ago in this run (as stored: version 1),
+    sent first without reading them back; their claim is the same conditional write, so one that
+    another sender took meanwhile is skipped, and once recorded their due entries are gone, so
+    the pass over the due entries does not read them again."""
     counts = {"sent": 0, "failed": 0, "not_confirmed": 0, "skipped": 0, "obsolete": 0}
+    for just_queued in queued:
+        if just_queued.status == "queued" and just_queued.send_at <= now:
+            counts[send(just_queued, now)] += 1
     entries = store.due_entries(now)
     if not entries:
         return counts

@@ -107,7 +107,7 @@ def test_a_run_that_crashed_after_queueing_sends_on_retry_once(api, monkeypatch)
     order = place(api, account(api))
     real = outbox.deliver_due
 
-    def crash(now):
+    def crash(now, queued=()):
         raise SystemExit("timeout")
 
     monkeypatch.setattr(outbox, "deliver_due", crash)
@@ -168,7 +168,7 @@ def test_the_jobs_reads_follow_the_due_orders_not_the_table(api, monkeypatch):
     # at this size takes minutes (other tests cover the writes); what is measured here is what
     # the job reads to find its work.
     taken: list[str] = []
-    monkeypatch.setattr(ladder, "take", lambda order, step, now, account: taken.append(order.id) or True)
+    monkeypatch.setattr(ladder, "take", lambda order, step, now, account, **kw: taken.append(order.id) or True)
     with counted_reads() as reads:
         result = ladder.run(T0)
     assert result["steps"] == 20 and sorted(taken) == [f"ord-{i:05d}" for i in range(5000, 5020)]
@@ -179,10 +179,25 @@ def test_the_jobs_reads_follow_the_due_orders_not_the_table(api, monkeypatch):
     assert sum(n for _, n in reads) == 20 + 20  # due entries read, due orders read: not 5,000
 
 
+def test_a_run_reads_each_due_order_once_and_sends_what_it_queued_without_reading_it_back(api, monkeypatch):
+    orders = [place(api, account(api, f"عميل {i}", body={"phones": [f"05011100{i:02d}"]})) for i in range(3)]
+    with counted_reads() as reads:
+        result = at(monkeypatch, 1)
+    assert result["steps"] == 3 and result["outbox"]["sent"] == 3
+    assert sorted(
+        next(o["id"] for o in orders if f"/orders/{o['id']}/confirm" in body) for _, body, _ in sent()
+    ) == sorted(o["id"] for o in orders)  # each order's SMS once
+    # the ladder's Query per shard and batch read of the due orders; the outbox's Query per shard
+    # finds nothing left: the three SMS went out straight from the run (before: + 3 due entries,
+    # + a batch read of 3 messages and 3 orders)
+    assert [op for op, _ in reads] == ["Query"] * 4 + ["BatchGetItem"] + ["Query"] * 4
+    assert sum(n for _, n in reads) == 3 + 3  # two items per due order
+
+
 def test_a_reminder_queued_before_the_customer_confirmed_is_not_sent(api, monkeypatch):
     order = place(api, account(api))
     real = outbox.deliver_due
-    monkeypatch.setattr(outbox, "deliver_due", lambda now: {})
+    monkeypatch.setattr(outbox, "deliver_due", lambda now, queued=(): {})
     at(monkeypatch, 1)  # the SMS is queued; this run's outbox pass never happens
     monkeypatch.setattr(outbox, "deliver_due", real)
     assert event(api, order["id"], "confirmed").status == 200

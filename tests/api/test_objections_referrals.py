@@ -118,8 +118,9 @@ def test_referral_flow_creates_a_linked_lead_and_counts_the_yield(api, ddb_calls
         {"account": {"name": "صديق العميل", "phones": ["0501234567"]}, "value": {"amount": "300", "currency": "SAR"}},
     )
     assert r.status == 201, r.raw
-    calls = ddb_calls()
-    assert calls.count("TransactWriteItems") == 1 and "Scan" not in calls
+    # which lead (gsi3); the request (consistent), its lead and the settings in one batch; one
+    # transaction (was 5 calls: a GetItem of each)
+    assert ddb_calls() == ["Query", "BatchGetItem", "TransactWriteItems"]
     referred = r.json
     assert (referred["stage"], referred["status"], referred["source"]) == ("prospecting", "open", "referral")
     assert referred["referred_by_account_id"] == won["account_id"]
@@ -146,7 +147,7 @@ def test_referral_flow_creates_a_linked_lead_and_counts_the_yield(api, ddb_calls
     assert again["referral_count"] == 1 and again["version"] == request["version"] + 1
 
 
-def test_referral_request_patch_and_visibility(api):
+def test_referral_request_patch_and_visibility(api, ddb_calls):
     won = won_lead(api)
     request = api.call("POST", f"/leads/{won['id']}/referral-requests", {"channel": "meeting"}).json
     path = f"/referral-requests/{request['id']}"
@@ -155,8 +156,10 @@ def test_referral_request_patch_and_visibility(api):
     assert api.call("PATCH", path, {"status": "declined", "version": 1}, user="rep-2").is_problem(404)
     assert api.call("PATCH", path, {"status": "declined", "version": 1}, org="org-b", **MANAGER).is_problem(404)
     assert api.call("PATCH", "/referral-requests/nope", {"status": "declined", "version": 1}).is_problem(404)
+    ddb_calls()
     r = api.call("PATCH", path, {"status": "declined", "note": "لا يعرف أحدا", "version": 1})
     assert r.status == 200 and (r.json["status"], r.json["version"]) == ("declined", 2)
+    assert ddb_calls() == ["Query", "BatchGetItem", "PutItem"]  # was 4: a GetItem of the request and the lead
     assert api.call("PATCH", path, {"status": "requested", "version": 1}).is_problem(409)
     prospect = {"account": {"name": "x"}}
     assert api.call("POST", f"{path}/referrals", prospect, user="rep-2").is_problem(404)
