@@ -191,11 +191,23 @@ def seed_stalled_imports(due: int, not_due: int) -> Seeded:
     return Seeded(due, not_due, T0, handled_keys=("resumed", "failed"))
 
 
+def seed_scorecards(due: int, not_due: int) -> Seeded:
+    """``due`` reps whose weekly scorecard e-mail is due (Monday 10:00 in Riyadh, their week's
+    first working day once the ISO week is over) among ``not_due`` reps who already had theirs
+    (bench/seed_scorecards.py)."""
+    from bench import seed_scorecards
+
+    at = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    seed_scorecards.seed(due, not_due, at)
+    return Seeded(due, not_due, at)
+
+
 # The one table: a new job adds its seeder here (a job without one is reported, not measured).
 SEEDERS: dict[str, Seeder] = {
     "confirmation_ladder": seed_ladder,
     "follow_ups": seed_follow_ups,
     "resume_stalled_imports": seed_stalled_imports,
+    "weekly_scorecards": seed_scorecards,
 }
 
 
