@@ -81,3 +81,16 @@ def test_the_openapi_document_states_the_header_and_csv_rules_the_server_enforce
     assert re.fullmatch(if_match.strip("^$"), 'W/"12"') and not re.fullmatch(if_match.strip("^$"), "*")
     csv = doc["paths"]["/imports"]["post"]["requestBody"]["content"]["text/csv"]["schema"]
     assert csv["minLength"] == 1
+
+
+def test_a_method_http_server_has_no_handler_for_is_a_problem_not_its_html_501(local_server):
+    import requests
+
+    # Was 501 with http.server's HTML page (schemathesis sends TRACE to every path).
+    for method, path, status in [("TRACE", "/accounts", 405), ("TRACE", "/health", 405), ("FOO", "/nope", 404)]:
+        r = requests.request(method, local_server + path, timeout=10)
+        assert r.status_code == status, (method, path, r.status_code, r.text[:200])
+        assert r.headers["Content-Type"] == "application/problem+json"
+        assert r.json()["status"] == status and r.headers["Access-Control-Allow-Origin"] == "*"
+    assert requests.get(local_server + "/health", timeout=10).status_code == 200  # the server still serves
+
