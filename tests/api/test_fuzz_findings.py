@@ -94,3 +94,13 @@ def test_a_method_http_server_has_no_handler_for_is_a_problem_not_its_html_501(l
         assert r.json()["status"] == status and r.headers["Access-Control-Allow-Origin"] == "*"
     assert requests.get(local_server + "/health", timeout=10).status_code == 200  # the server still serves
 
+
+def test_a_list_filtered_by_an_id_it_cannot_find_says_404_and_the_document_lists_it(api):
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    for path in ["/messages?account_id=nope", "/messages?order_id=nope", "/orders?account_id=nope"]:
+        r = api.call("GET", path)
+        assert r.is_problem(404), (path, r.raw)  # was undocumented
+        assert "404" in doc["paths"][path.split("?")[0]]["get"]["responses"], path
+    for path in ["/messages?account_id=a%0A", "/orders?account_id=a%0A"]:  # "$" matched before a newline
+        assert api.call("GET", path).is_problem(422), path
+
