@@ -104,3 +104,13 @@ def test_a_list_filtered_by_an_id_it_cannot_find_says_404_and_the_document_lists
     for path in ["/messages?account_id=a%0A", "/orders?account_id=a%0A"]:  # "$" matched before a newline
         assert api.call("GET", path).is_problem(422), path
 
+
+def test_the_confirmation_page_documents_its_html_answers(api):
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    page = doc["paths"]["/orders/{order_id}/confirm"]
+    for method, statuses in [("get", ["200", "403", "404", "410", "422"]), ("post", ["200", "403", "409", "410"])]:
+        for status in statuses:
+            assert "text/html" in page[method]["responses"][status]["content"], (method, status)
+    assert "text/html" not in page["post"]["responses"]["415"]["content"]  # the request pipeline's own problem
+    r = api.call("GET", "/orders/nope/confirm?token=x", auth=False)
+    assert r.status == 403 and r.header("content-type").startswith("text/html"), r.raw[:200]
