@@ -50,3 +50,10 @@ def test_arabic_name_folding(a, b):
 def test_search_keys_are_word_aligned_suffixes():
     assert name_search_keys("محمد أحمد علي") == ["محمد احمد علي", "احمد علي", "علي"]
     assert name_search_keys("  Ali   Hassan ") == ["ali hassan", "hassan"]
+
+
+def test_every_way_of_writing_a_building_number_folds_the_same():
+    from chalicelib.domain.order_risk import normalize_address_text
+
+    folded = {normalize_address_text(f"Building {label} 5") for label in ("No", "no.", "Nr", "Number", "رقم", "")}
+    assert folded == {"building 5"}  # "No" and "Nr" were "number 5", and folding that again gave "building 5"
