@@ -124,6 +124,7 @@ def _view(order: Order, token: str) -> ConfirmationView:
     public=True,
     query=[QueryParam("token", "the signed token from the link", required=True)],
     errors=[403, 404, 410, 503],
+    page=True,
 )
 def show_page(call: Call) -> Result:
     token = call.query.get("token") or ""
@@ -149,6 +150,7 @@ def show_page(call: Call) -> Result:
     public=True,
     body=FORM_BODY,
     errors=[403, 404, 409, 410, 503],
+    page=True,
 )
 def answer_page(call: Call) -> Result:
     fields = call.body if isinstance(call.body, dict) else {}

@@ -89,6 +89,7 @@ class RouteSpec:
     query: tuple[QueryParam, ...]
     paginated: bool
     errors: tuple[int, ...]
+    page: bool = False  # answers an HTML page (its errors too), or JSON to a request that accepts only JSON
 
 
 ROUTES: list[RouteSpec] = []
@@ -140,9 +141,10 @@ def endpoint(
     query: Sequence[QueryParam] = (),
     paginated: bool = False,
     errors: Sequence[int] = (),
+    page: bool = False,
 ) -> Callable[[View], View]:
     spec = RouteSpec(
-        path, method, summary, tuple(tags), body, response, status, public, tuple(query), paginated, tuple(errors)
+        path, method, summary, tuple(tags), body, response, status, public, tuple(query), paginated, tuple(errors), page
     )
 
     def register(view: View) -> View:

@@ -75,7 +75,7 @@ def message_out(message: Message) -> MessageOut:
 
 def _id(call: Call, name: str) -> str | None:
     value = call.query.get(name) or None
-    if value is not None and not PATH_VALUE.match(value):
+    if value is not None and not PATH_VALUE.fullmatch(value):
         raise ValidationFailed.single(name, "is not an id this API returned")
     return value
 
@@ -88,6 +88,7 @@ def _id(call: Call, name: str) -> str | None:
     tags=["messages"],
     response=MessagePage,
     paginated=True,
+    errors=[404],  # an account_id or order_id that is not there, or not visible to the caller
     query=[
         QueryParam("account_id", "the messages of one account"),
         QueryParam("order_id", "the messages about one order"),

@@ -43,6 +43,8 @@ PATCH_VERSION = {
     "description": "the version you edited (a stale one is 409 with current_version); clients that send it "
     "as If-Match instead may leave it out",
 }
+# What a page route (the confirmation page) answers a browser.
+PAGE = {"text/html": {"schema": {"type": "string"}}}
 _ERROR_TEXT = {
     400: "Malformed JSON, CSV or parameter",
     401: f"Missing, invalid or expired token (accepted up to {LEEWAY_SECONDS} s past its exp, no longer)",
@@ -169,6 +171,8 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK" if spec.status != 201 else "Created"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _schema(spec.response, components, "serialization")}}
+    if spec.page:
+        ok["content"] = {**PAGE, "application/json": {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(spec.status): ok}
     problem = {"application/problem+json": {"schema": _schema(Problem, components, "serialization")}}
     statuses = set(spec.errors)
@@ -188,8 +192,12 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         statuses |= {409, 422}  # a reused or malformed Idempotency-Key
     if not spec.public:
         statuses.add(503)  # the store throttled or failed: retry after the Retry-After seconds
+    # A page's own errors are pages too (problem+json to a request that accepts only JSON); the
+    # request pipeline's 400/413/415 are problem+json whatever was asked for.
+    page_errors = set(spec.errors) | {422} if spec.page else set()
     for status in sorted(statuses):
-        responses[str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": problem}
+        content = {**problem, **PAGE} if status in page_errors else problem
+        responses[str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": content}
         if status == 503:
             responses[str(status)]["headers"] = {
                 "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}

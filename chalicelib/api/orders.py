@@ -208,6 +208,7 @@ def _flag(call: Call, name: str) -> bool:
     tags=TAGS,
     response=OrderPage,
     paginated=True,
+    errors=[404],  # an account_id that is not there, or not visible to the caller
     query=[
         QueryParam("status", "one status", {"type": "string", "enum": list(STATUSES)}),
         QueryParam(
@@ -220,7 +221,7 @@ def list_orders(call: Call) -> dict[str, Any]:
     limit, cursor = call.page_args()
     account_id = call.query.get("account_id") or None
     if account_id is not None:
-        if not PATH_VALUE.match(account_id):
+        if not PATH_VALUE.fullmatch(account_id):
             raise ValidationFailed.single("account_id", "is not an account id")
     result = orders.list_orders(
         call.principal,

@@ -48,8 +48,8 @@ _WORDS = {
     "bldg": "building",
     "apt": "apartment",
     "fl": "floor",
-    "no": "number",
-    "nr": "number",
+    "no": "",  # "No 5", "Nr 5", "Number 5" and "رقم 5" all read "5" (was "number 5" for the first two)
+    "nr": "",
     "dist": "district",
     "عماره": "مبني",  # عمارة / عماره (building) and مبنى read the same
     "بنايه": "مبني",

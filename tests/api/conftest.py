@@ -123,3 +123,28 @@ def ddb_calls() -> Iterator[Callable[[], list[str]]]:
         yield snapshot
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def local_server():
+    """``chalice local``'s server with the local stack's request handler, on a free port."""
+    import threading
+    from pathlib import Path
+
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import LocalDevServer
+
+    from app import app
+    from scripts.local_gateway import answer_unknown_routes_with_problems
+
+    root = Path(__file__).resolve().parents[2]
+    config = CLIFactory(project_dir=str(root)).create_config_obj(chalice_stage_name="local")
+    server = LocalDevServer(app, config, "127.0.0.1", 0)
+    answer_unknown_routes_with_problems(server, app, config)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server.server_close()

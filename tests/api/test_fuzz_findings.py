@@ -81,3 +81,36 @@ def test_the_openapi_document_states_the_header_and_csv_rules_the_server_enforce
     assert re.fullmatch(if_match.strip("^$"), 'W/"12"') and not re.fullmatch(if_match.strip("^$"), "*")
     csv = doc["paths"]["/imports"]["post"]["requestBody"]["content"]["text/csv"]["schema"]
     assert csv["minLength"] == 1
+
+
+def test_a_method_http_server_has_no_handler_for_is_a_problem_not_its_html_501(local_server):
+    import requests
+
+    # Was 501 with http.server's HTML page (schemathesis sends TRACE to every path).
+    for method, path, status in [("TRACE", "/accounts", 405), ("TRACE", "/health", 405), ("FOO", "/nope", 404)]:
+        r = requests.request(method, local_server + path, timeout=10)
+        assert r.status_code == status, (method, path, r.status_code, r.text[:200])
+        assert r.headers["Content-Type"] == "application/problem+json"
+        assert r.json()["status"] == status and r.headers["Access-Control-Allow-Origin"] == "*"
+    assert requests.get(local_server + "/health", timeout=10).status_code == 200  # the server still serves
+
+
+def test_a_list_filtered_by_an_id_it_cannot_find_says_404_and_the_document_lists_it(api):
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    for path in ["/messages?account_id=nope", "/messages?order_id=nope", "/orders?account_id=nope"]:
+        r = api.call("GET", path)
+        assert r.is_problem(404), (path, r.raw)  # was undocumented
+        assert "404" in doc["paths"][path.split("?")[0]]["get"]["responses"], path
+    for path in ["/messages?account_id=a%0A", "/orders?account_id=a%0A"]:  # "$" matched before a newline
+        assert api.call("GET", path).is_problem(422), path
+
+
+def test_the_confirmation_page_documents_its_html_answers(api):
+    doc = api.call("GET", "/openapi.json", auth=False).json
+    page = doc["paths"]["/orders/{order_id}/confirm"]
+    for method, statuses in [("get", ["200", "403", "404", "410", "422"]), ("post", ["200", "403", "409", "410"])]:
+        for status in statuses:
+            assert "text/html" in page[method]["responses"][status]["content"], (method, status)
+    assert "text/html" not in page["post"]["responses"]["415"]["content"]  # the request pipeline's own problem
+    r = api.call("GET", "/orders/nope/confirm?token=x", auth=False)
+    assert r.status == 403 and r.header("content-type").startswith("text/html"), r.raw[:200]

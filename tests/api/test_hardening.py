@@ -2,38 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
-import jwt
 import pytest
 
-from chalicelib.config import environment
-
-
-def _signed(**claims: object) -> str:
-    import time
-
-    base = {"sub": "rep-1", "org": "org-a", "role": "admin", "exp": int(time.time()) + 600, **claims}
-    return jwt.encode(base, environment().jwt_secret, algorithm="HS256")
-
-
-# -- token claims ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("claims", [{"org": "o" * 2100}, {"sub": "u" * 2100}, {"org": "a b"}, {"sub": "x/y"}])
-def test_oversized_or_odd_org_and_sub_claims_are_401_on_every_route(api, claims):
-    import app  # noqa: F401  (registers the routes)
-    from chalicelib.api.http import ROUTES
-
-    headers = {"Authorization": f"Bearer {_signed(**claims)}"}
-    private = [spec for spec in ROUTES if not spec.public]
-    assert {("POST", "/accounts"), ("PUT", "/settings"), ("PUT", "/reps/{rep_id}")} <= {
-        (s.method, s.path) for s in private
-    }
-    for spec in private:
-        path = re.sub(r"{\w+}", "x1", spec.path)
-        r = api.call(spec.method, path, {"name": "x"}, auth=False, headers=headers)
-        assert r.is_problem(401), (spec.method, spec.path, r.status, r.raw[:200])
+# -- token claims (an oversized or odd org/sub on every route: tests/api/test_access_matrix.py) --------
 
 
 def test_an_account_owner_set_by_a_manager_is_an_id_like_any_other(api):
@@ -362,31 +333,6 @@ def test_a_rep_erases_their_own_account_with_their_own_leads_in_a_few_calls(api,
 
 
 # -- unknown paths ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def local_server():
-    """``chalice local``'s server with the local stack's request handler, on a free port."""
-    import threading
-    from pathlib import Path
-
-    from chalice.cli.factory import CLIFactory
-    from chalice.local import LocalDevServer
-
-    from app import app
-    from scripts.local_gateway import answer_unknown_routes_with_problems
-
-    root = Path(__file__).resolve().parents[2]
-    config = CLIFactory(project_dir=str(root)).create_config_obj(chalice_stage_name="local")
-    server = LocalDevServer(app, config, "127.0.0.1", 0)
-    answer_unknown_routes_with_problems(server, app, config)
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server.server_close()
 
 
 @pytest.mark.parametrize(

@@ -122,6 +122,61 @@ def test_working_every_hour_of_every_day_is_the_elapsed_time_across_any_clock_ch
     assert working_minutes(a, b, zone=zone, hours=all_day) == pytest.approx((b - a).total_seconds() / 60)
 
 
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Python's weekday() order
+STEADY_ZONES = ["Asia/Riyadh", "Asia/Kolkata"]  # no clock changes: wall-clock arithmetic is exact
+
+
+def _clock_minutes(clock: str) -> int:
+    hours, minutes = (int(part) for part in clock.split(":"))
+    return hours * 60 + minutes
+
+
+@settings(max_examples=80, deadline=None)
+@given(zone=ZONES, hours=HOURS, a=INSTANTS, span=SPANS)
+def test_no_minute_counts_on_a_day_off_or_outside_the_days_hours(
+    zone: str, hours: dict[str, list[str]], a: datetime, span: timedelta
+) -> None:
+    tz = ZoneInfo(zone)
+    local_start = a.astimezone(tz)
+    day = DAYS[local_start.weekday()]
+    # From ``a`` to the end of its local day (at most ``span``): only that day's window can count.
+    midnight = datetime.combine(local_start.date() + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    b = min(a + span, midnight.astimezone(UTC))
+    minutes = working_minutes(a, b, zone=zone, hours=hours)
+    if day not in hours:
+        assert minutes == 0
+    else:
+        day_start = datetime.combine(local_start.date(), datetime.min.time(), tzinfo=tz)
+        opens, closes = (day_start + timedelta(minutes=_clock_minutes(clock)) for clock in hours[day])
+        if zone in STEADY_ZONES:
+            inside = (min(b, closes.astimezone(UTC)) - max(a, opens.astimezone(UTC))).total_seconds() / 60
+            assert minutes == pytest.approx(max(inside, 0))
+        else:  # never more than the window, whatever the clocks did that day
+            assert minutes <= (closes - opens).total_seconds() / 60 + 60
+
+
+@settings(max_examples=60, deadline=None)
+@given(zone=st.sampled_from(STEADY_ZONES), hours=HOURS, a=INSTANTS, span=SPANS, weeks=st.integers(1, 30))
+def test_a_zone_without_clock_changes_counts_every_week_the_same(
+    zone: str, hours: dict[str, list[str]], a: datetime, span: timedelta, weeks: int
+) -> None:
+    later = timedelta(weeks=weeks)
+    assert working_minutes(a, a + span, zone=zone, hours=hours) == pytest.approx(
+        working_minutes(a + later, a + span + later, zone=zone, hours=hours)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(zone=ZONES, hours=HOURS, a=INSTANTS, span=SPANS)
+def test_an_answer_before_the_message_counts_nothing_and_more_time_never_counts_less(
+    zone: str, hours: dict[str, list[str]], a: datetime, span: timedelta
+) -> None:
+    assert working_minutes(a + span, a, zone=zone, hours=hours) == 0
+    assert working_minutes(a, a + span, zone=zone, hours=hours) <= working_minutes(
+        a, a + span + timedelta(hours=1), zone=zone, hours=hours
+    ) + 1e-9
+
 # -- histograms ------------------------------------------------------------------------------
 
 
