@@ -1,4 +1,5 @@
-"""API tests: the real Chalice app through chalice.test.Client against moto's DynamoDB."""
+"""API tests: the real Chalice app through chalice.test.Client against moto's DynamoDB (or dynalite:
+`make test-dynalite`, see tests/api/backend.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,16 @@ from chalicelib.auth import issue_local_token
 from chalicelib.config import environment
 from chalicelib.persistence.schema import MAIN, TABLES
 from scripts import moto_shim
+from tests.api import emulated_transactions
+from tests.api.backend import EXTERNAL_DYNAMODB
 
 # The local stack's moto, not stock moto: transactions roll back per item instead of copying tables.
 moto_shim.apply()
+
+
+# `make test-dynalite`: DynamoDB is that server, the other services stay moto's in-process mock.
+if EXTERNAL_DYNAMODB:
+    emulated_transactions.install()  # dynalite has no TransactWriteItems (see the module)
 
 
 @pytest.fixture(autouse=True)
@@ -29,10 +37,36 @@ def aws() -> Iterator[None]:
         settings = environment()
         ddb = boto3.client("dynamodb")
         names = {MAIN: settings.table_name}
+        created = []
         for table in TABLES:
             name = names.get(table.logical_name, settings.idempotency_table_name)
             ddb.create_table(**table.create_table_kwargs(name))
-        yield
+            created.append(name)
+        if not EXTERNAL_DYNAMODB:
+            yield
+            return
+        # An external server keeps its tables between tests: each test gets new ones.
+        _wait_for_tables(ddb, created, "ACTIVE")
+        try:
+            yield
+        finally:
+            for name in created:
+                ddb.delete_table(TableName=name)
+            _wait_for_tables(ddb, created, None)
+
+
+def _wait_for_tables(ddb: Any, names: list[str], status: str | None) -> None:
+    """Until every table has ``status`` (None: is gone). dynalite is started with its table state
+    changes set to 0 ms, so this is a poll or two; boto3's waiters would sleep 20 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        existing = set(ddb.list_tables()["TableNames"])
+        found = {n: ddb.describe_table(TableName=n)["Table"]["TableStatus"] for n in names if n in existing}
+        if all(found.get(name) == status for name in names):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"tables {found} did not become {status}")
+        time.sleep(0.01)
 
 
 @dataclass
