@@ -37,22 +37,30 @@ def aws() -> Iterator[None]:
         settings = environment()
         ddb = boto3.client("dynamodb")
         names = {MAIN: settings.table_name}
-        created = []
-        for table in TABLES:
-            name = names.get(table.logical_name, settings.idempotency_table_name)
+        tables = {names.get(t.logical_name, settings.idempotency_table_name): t for t in TABLES}
+        if EXTERNAL_DYNAMODB:  # a server that outlives the test: new tables for each test
+            _drop_tables(ddb, list(tables))
+        for name, table in tables.items():
             ddb.create_table(**table.create_table_kwargs(name))
-            created.append(name)
         if not EXTERNAL_DYNAMODB:
             yield
             return
-        # An external server keeps its tables between tests: each test gets new ones.
-        _wait_for_tables(ddb, created, "ACTIVE")
+        _wait_for_tables(ddb, list(tables), "ACTIVE")
         try:
             yield
         finally:
-            for name in created:
-                ddb.delete_table(TableName=name)
-            _wait_for_tables(ddb, created, None)
+            _drop_tables(ddb, list(tables))
+
+
+def _drop_tables(ddb: Any, names: list[str]) -> None:
+    """Delete those of ``names`` that exist (a test may have dropped one; an earlier run that was
+    killed may have left some) and wait until they are gone."""
+    for name in names:
+        try:
+            ddb.delete_table(TableName=name)
+        except ddb.exceptions.ResourceNotFoundException:
+            pass
+    _wait_for_tables(ddb, names, None)
 
 
 def _wait_for_tables(ddb: Any, names: list[str], status: str | None) -> None:
@@ -60,13 +68,19 @@ def _wait_for_tables(ddb: Any, names: list[str], status: str | None) -> None:
     changes set to 0 ms, so this is a poll or two; boto3's waiters would sleep 20 s."""
     deadline = time.monotonic() + 30
     while True:
-        existing = set(ddb.list_tables()["TableNames"])
-        found = {n: ddb.describe_table(TableName=n)["Table"]["TableStatus"] for n in names if n in existing}
-        if all(found.get(name) == status for name in names):
+        found = {name: _status(ddb, name) for name in names}
+        if all(found[name] == status for name in names):
             return
         if time.monotonic() > deadline:
             raise RuntimeError(f"tables {found} did not become {status}")
         time.sleep(0.01)
+
+
+def _status(ddb: Any, name: str) -> str | None:
+    try:
+        return str(ddb.describe_table(TableName=name)["Table"]["TableStatus"])
+    except ddb.exceptions.ResourceNotFoundException:
+        return None
 
 
 @dataclass
