@@ -53,9 +53,11 @@ jobs: $(STAMP)
 
 ## test: linters, then unit, API, HTTP smoke and infra template tests (those synthesise the stack
 ## once and run cfn-lint on it), and the OpenAPI checks in tests/openapi (Redocly lint, a generated
-## TypeScript client against the local stack)
-test: $(STAMP) $(INFRA_STAMP) $(NODE_STAMP) lint
+## TypeScript client against the local stack); then the import and read-path tests again against
+## dynalite (test-dynalite, about two minutes)
+test: $(STAMP) $(INFRA_STAMP) $(NODE_STAMP) $(DYNALITE_STAMP) lint
 	$(BIN)/python -m pytest
+	$(BIN)/python -m scripts.dynalite_tests
 
 ## test-dynalite: the import and read-path tests (marked `dynalite`) against dynalite instead of moto,
 ## started on a free port and stopped after (scripts/dynalite_tests.py)

@@ -11,6 +11,7 @@ setup points ``AWS_ENDPOINT_URL_DYNAMODB`` there and creates each test's tables 
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -37,20 +38,24 @@ def start(port: int) -> subprocess.Popen[bytes]:
         raise SystemExit(f"{DYNALITE} is missing: run `make dynalite` (npm ci in tools/dynalite)")
     command = ["node", str(DYNALITE), "--host", "127.0.0.1", "--port", str(port)]
     command += ["--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 def wait_ready(process: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise RuntimeError(f"dynalite exited with {process.returncode}: {error.strip()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
+    """Until dynalite says it listens (a bare TCP probe could reach whatever else took the port)."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + START_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            if selector.select(timeout=left):
+                line = process.stdout.readline()
+                if b"listening" in line.lower():
+                    return
+                if not line:  # it exited
+                    process.wait()
+                    error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                    raise RuntimeError(f"dynalite exited with {process.returncode}: {error.strip()[-500:]}")
     raise RuntimeError(f"dynalite did not listen on port {port} within {START_SECONDS} s")
 
 
@@ -68,11 +73,24 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
+def start_on_free_port(attempts: int = 3) -> tuple[subprocess.Popen[bytes], int]:
+    """A port found free may be taken before dynalite binds it; then try another."""
+    for attempt in range(attempts):
+        port = free_port()
+        process = start(port)
+        try:
+            wait_ready(process, port)
+            return process, port
+        except RuntimeError:
+            stop(process)
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def main(argv: list[str]) -> int:
-    port = free_port()
-    process = start(port)
+    process, port = start_on_free_port()
     try:
-        wait_ready(process, port)
         env = {**os.environ, "TAWASUL_TEST_DYNAMODB": f"http://127.0.0.1:{port}"}
         command = [sys.executable, "-m", "pytest", "-m", "dynalite", *(argv or TEST_PATHS)]
         print(f"dynalite on 127.0.0.1:{port}: {' '.join(command[1:])}", flush=True)
