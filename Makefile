@@ -8,10 +8,13 @@ INFRA_STAMP := $(VENV)/.installed-infra
 # by tools/openapi/package-lock.json and installed there, never globally.
 NODE_TOOLS  := tools/openapi
 NODE_STAMP  := $(NODE_TOOLS)/node_modules/.installed
+# dynalite, a second DynamoDB implementation for `make test-dynalite`, pinned the same way.
+DYNALITE_TOOLS := tools/dynalite
+DYNALITE_STAMP := $(DYNALITE_TOOLS)/node_modules/.installed
 PORT   ?= 8000
 OUT    ?= cdk.out
 
-.PHONY: install openapi-tools run jobs test unit lint smoke bench bench-imports bench-local-stack bench-cold-start bench-routes synth cfn-lint infra-test clean rebuild-reports
+.PHONY: install openapi-tools dynalite test-dynalite run jobs test unit lint smoke bench bench-imports bench-local-stack bench-cold-start bench-routes synth cfn-lint infra-test clean rebuild-reports
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +35,13 @@ $(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 
 openapi-tools: $(NODE_STAMP)
 
-install: $(STAMP) $(INFRA_STAMP) $(NODE_STAMP)
+$(DYNALITE_STAMP): $(DYNALITE_TOOLS)/package.json $(DYNALITE_TOOLS)/package-lock.json
+	cd $(DYNALITE_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(DYNALITE_STAMP)
+
+dynalite: $(DYNALITE_STAMP)
+
+install: $(STAMP) $(INFRA_STAMP) $(NODE_STAMP) $(DYNALITE_STAMP)
 
 ## run: the API on http://127.0.0.1:$(PORT) with moto as DynamoDB/S3/SES/SNS, jobs on schedule
 run: $(STAMP)
@@ -44,9 +53,16 @@ jobs: $(STAMP)
 
 ## test: linters, then unit, API, HTTP smoke and infra template tests (those synthesise the stack
 ## once and run cfn-lint on it), and the OpenAPI checks in tests/openapi (Redocly lint, a generated
-## TypeScript client against the local stack)
-test: $(STAMP) $(INFRA_STAMP) $(NODE_STAMP) lint
+## TypeScript client against the local stack); then the import and read-path tests again against
+## dynalite (test-dynalite, about two minutes)
+test: $(STAMP) $(INFRA_STAMP) $(NODE_STAMP) $(DYNALITE_STAMP) lint
 	$(BIN)/python -m pytest
+	$(BIN)/python -m scripts.dynalite_tests
+
+## test-dynalite: the import and read-path tests (marked `dynalite`) against dynalite instead of moto,
+## started on a free port and stopped after (scripts/dynalite_tests.py)
+test-dynalite: $(STAMP) $(DYNALITE_STAMP)
+	$(BIN)/python -m scripts.dynalite_tests
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
@@ -98,4 +114,5 @@ infra-test: $(INFRA_STAMP) $(STAMP)
 	$(BIN)/python -m pytest tests/infra
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out infra/chalice.out $(NODE_TOOLS)/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out infra/chalice.out $(NODE_TOOLS)/node_modules \
+	       $(DYNALITE_TOOLS)/node_modules

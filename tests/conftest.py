@@ -29,6 +29,10 @@ os.environ.update(
 )
 for variable in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL")] + ["AWS_PROFILE", "TAWASUL_NOW"]:
     os.environ.pop(variable, None)
+# `make test-dynalite` (scripts/dynalite_tests.py) points DynamoDB, and only DynamoDB, at a dynalite
+# server it started; S3, SQS and the rest stay moto's in-process mock (tests/api/conftest.py).
+if os.environ.get("TAWASUL_TEST_DYNAMODB"):
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = os.environ["TAWASUL_TEST_DYNAMODB"]
 # A developer's shell may configure real senders; tests use the local one unless they say otherwise.
 for variable in ("TAWASUL_SENDERS", "TAWASUL_MAIL_FROM", "TAWASUL_SMS_SENDER_ID", "TAWASUL_WHATSAPP_PHONE_NUMBER_ID"):
     os.environ.pop(variable, None)

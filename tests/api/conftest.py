@@ -1,4 +1,5 @@
-"""API tests: the real Chalice app through chalice.test.Client against moto's DynamoDB."""
+"""API tests: the real Chalice app through chalice.test.Client against moto's DynamoDB (or dynalite:
+`make test-dynalite`, see tests/api/backend.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,16 @@ from chalicelib.auth import issue_local_token
 from chalicelib.config import environment
 from chalicelib.persistence.schema import MAIN, TABLES
 from scripts import moto_shim
+from tests.api import emulated_transactions
+from tests.api.backend import EXTERNAL_DYNAMODB
 
 # The local stack's moto, not stock moto: transactions roll back per item instead of copying tables.
 moto_shim.apply()
+
+
+# `make test-dynalite`: DynamoDB is that server, the other services stay moto's in-process mock.
+if EXTERNAL_DYNAMODB:
+    emulated_transactions.install()  # dynalite has no TransactWriteItems (see the module)
 
 
 @pytest.fixture(autouse=True)
@@ -29,10 +37,50 @@ def aws() -> Iterator[None]:
         settings = environment()
         ddb = boto3.client("dynamodb")
         names = {MAIN: settings.table_name}
-        for table in TABLES:
-            name = names.get(table.logical_name, settings.idempotency_table_name)
+        tables = {names.get(t.logical_name, settings.idempotency_table_name): t for t in TABLES}
+        if EXTERNAL_DYNAMODB:  # a server that outlives the test: new tables for each test
+            _drop_tables(ddb, list(tables))
+        for name, table in tables.items():
             ddb.create_table(**table.create_table_kwargs(name))
-        yield
+        if not EXTERNAL_DYNAMODB:
+            yield
+            return
+        _wait_for_tables(ddb, list(tables), "ACTIVE")
+        try:
+            yield
+        finally:
+            _drop_tables(ddb, list(tables))
+
+
+def _drop_tables(ddb: Any, names: list[str]) -> None:
+    """Delete those of ``names`` that exist (a test may have dropped one; an earlier run that was
+    killed may have left some) and wait until they are gone."""
+    for name in names:
+        try:
+            ddb.delete_table(TableName=name)
+        except ddb.exceptions.ResourceNotFoundException:
+            pass
+    _wait_for_tables(ddb, names, None)
+
+
+def _wait_for_tables(ddb: Any, names: list[str], status: str | None) -> None:
+    """Until every table has ``status`` (None: is gone). dynalite is started with its table state
+    changes set to 0 ms, so this is a poll or two; boto3's waiters would sleep 20 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = {name: _status(ddb, name) for name in names}
+        if all(found[name] == status for name in names):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"tables {found} did not become {status}")
+        time.sleep(0.01)
+
+
+def _status(ddb: Any, name: str) -> str | None:
+    try:
+        return str(ddb.describe_table(TableName=name)["Table"]["TableStatus"])
+    except ddb.exceptions.ResourceNotFoundException:
+        return None
 
 
 @dataclass

@@ -17,6 +17,8 @@ from chalicelib.services import imports as import_service
 from tests.api.test_imports import all_accounts, find, job_of, post_csv, table_items, upload
 from tests.api.test_imports import uploads as uploads  # noqa: F401  (the autouse bucket + queue fixture)
 
+pytestmark = pytest.mark.dynalite  # also run against dynalite by `make test-dynalite`
+
 
 def run_in_slices(api, queue_url: str, data: bytes, query: str = "type=accounts", **kwargs) -> dict[str, Any]:
     """Upload ``data`` and let every worker invocation stop after one chunk (its deadline is

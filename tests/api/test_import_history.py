@@ -3,7 +3,11 @@ same functions (pipeline.new_lead and the moves), at the times the file gives.""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.test_imports import post_csv, table_items
+
+pytestmark = pytest.mark.dynalite  # also run against dynalite by `make test-dynalite`
 
 
 def lead_by_title(api, title: str) -> dict:

@@ -8,7 +8,11 @@ import io
 from collections import Counter
 from decimal import Decimal
 
+import pytest
+
 from tests.api.test_imports import DATA, job_of, post_csv, set_country, table_items
+
+pytestmark = pytest.mark.dynalite  # also run against dynalite by `make test-dynalite`
 
 
 def test_maven_deals_without_a_company_are_kept_with_the_files_stages_and_dates(api):

@@ -14,6 +14,8 @@ import pytest
 from chalicelib.config import environment
 from chalicelib.services import imports as import_service
 
+pytestmark = pytest.mark.dynalite  # also run against dynalite by `make test-dynalite`
+
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 

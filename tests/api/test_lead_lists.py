@@ -6,10 +6,13 @@ import itertools
 from typing import Any
 
 import boto3
+import pytest
 
 from chalicelib.config import environment
 from chalicelib.persistence import keys
 from tests.api.pipeline_helpers import account, lead, move
+
+pytestmark = pytest.mark.dynalite  # also run against dynalite by `make test-dynalite`
 
 MANAGER = {"user": "boss", "role": "manager"}
 

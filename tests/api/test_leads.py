@@ -12,6 +12,8 @@ from chalicelib.persistence import leads as lead_store
 from chalicelib.persistence import timeline as timeline_store
 from tests.api.pipeline_helpers import account, lead, move, won_lead
 
+pytestmark = pytest.mark.dynalite  # also run against dynalite by `make test-dynalite`
+
 MANAGER = {"user": "boss", "role": "manager"}
 
 

@@ -8,6 +8,8 @@ import pytest
 from chalicelib.config import environment
 from tests.api.pipeline_helpers import account, lead, move, won_lead
 
+pytestmark = pytest.mark.dynalite  # also run against dynalite by `make test-dynalite`
+
 MANAGER = {"user": "boss", "role": "manager"}
 
 
