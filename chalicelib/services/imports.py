@@ -404,9 +404,7 @@ def _write(job: ImportJob, chunk: plan.ChunkPlan, access_reasons: dict[str, int]
         # day and scope touched); a crash between the two writes is what `make rebuild-reports` repairs.
         stats.apply(
             job.org_id,
-            counters.combine(
-                counters.lead_counts(new.lead, [move.to_stage for move in new.history]) for new in leads
-            ),
+            counters.combine(counters.lead_counts(new.lead, [move.to_stage for move in new.history]) for new in leads),
         )
     job.count("accounts_created", len(chunk.creates))
     job.count("leads_created", len(leads))

@@ -162,9 +162,7 @@ def _split(faults: Faults, items: list[Any]) -> tuple[list[Any], list[Any]]:
     return kept, withheld
 
 
-def _store_answer(
-    faults: Faults, original: Callable[[AWSPreparedRequest], Any], request: AWSPreparedRequest
-) -> Any:
+def _store_answer(faults: Faults, original: Callable[[AWSPreparedRequest], Any], request: AWSPreparedRequest) -> Any:
     operation = _operation(request)
     if operation is None:
         return original(request)
