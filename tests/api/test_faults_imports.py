@@ -195,13 +195,13 @@ def test_the_chunk_calls_are_the_ones_the_crash_tests_cover(bucket):
     assert summary("org-a") == crash_expected()
 
 
-# the job, "running", the settings; the lookup (claims and deterministic ids, the matched profiles
-# and the rep's links); the merge transaction; claims and name keys, then the profiles; "completed"
+# the job, "running", the settings; the lookup (claims and deterministic ids, then the profiles
+# the claims point at); the merge transaction; claims and name keys, then the profiles; "completed"
 CHUNK_CALLS = [
     "GetItem",
     "PutItem",
     "GetItem",
-    *["BatchGetItem"] * 3,
+    *["BatchGetItem"] * 2,
     "TransactWriteItems",
     *["BatchWriteItem"] * 3,
     "PutItem",
