@@ -346,8 +346,10 @@ def plan_erasure(account: Account) -> Erasure:
 @db.bound
 def erase(plan: Erasure) -> int:
     """Delete the account and everything attached to it; returns how many items were removed."""
-    # Delete the profile last so a retried erasure can still find what is left.
-    db.batch_write(deletes=plan.doomed)
+    # Delete the profile last so a retried erasure can still find what is left, and the account
+    # partition (its #LINK# items) after the partitions they link: a retry finds the rest through them.
+    pk = keys.account(plan.account.org_id, plan.account.id)
+    db.batch_write(deletes=sorted(plan.doomed, key=lambda key: key[0] == pk))
     db.batch_write(deletes=[(keys.account(plan.account.org_id, plan.account.id), keys.PROFILE)])
     return len(plan.doomed) + 1
 

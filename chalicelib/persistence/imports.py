@@ -209,7 +209,12 @@ def write_new(accounts: list[Account], leads: list[NewLead], access_reasons: dic
             items[(item.pk, item.sk)] = item  # one access link per rep and account, however many leads
     for item in items.values():
         _start_versioning(item)
-    return db.batch_write(puts=list(items.values()), concurrency=WRITE_CONCURRENCY) if items else 0
+    # The profiles last: a chunk replayed after a crash takes an account or lead whose profile it
+    # finds as written, so everything else of it (claims, name keys, history, links) must be there.
+    first = [i for i in items.values() if not isinstance(i, AccountItem | LeadItem)]
+    last = [i for i in items.values() if isinstance(i, AccountItem | LeadItem)]
+    calls = db.batch_write(puts=first, concurrency=WRITE_CONCURRENCY) if first else 0
+    return calls + (db.batch_write(puts=last, concurrency=WRITE_CONCURRENCY) if last else 0)
 
 
 def _entry_id(lead_id: str, seq: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pynamodb.expressions.operand import Path
 
 from chalicelib.config import environment
@@ -20,7 +21,8 @@ from chalicelib.persistence import db, keys
 from chalicelib.persistence.models import CounterItem
 
 COUNTER = "counter"
-_META = frozenset({"pk", "sk", "kind", "gsi1pk", "gsi1sk", "scope", "period"})
+APPLIED = "applied"  # the named changes (``apply(once=...)``) a counter item has taken
+_META = frozenset({"pk", "sk", "kind", "gsi1pk", "gsi1sk", "scope", "period", APPLIED})
 
 
 def _actions(org_id: str, key: Key, counts: dict[str, int]) -> list[Any]:
@@ -49,8 +51,12 @@ def add(tx: db.Transaction, org_id: str, counts: Counts) -> None:
 
 
 @db.bound
-def apply(org_id: str, counts: Counts) -> int:
-    """Outside a transaction (bulk writers, erasure): one UpdateItem per counter item."""
+def apply(org_id: str, counts: Counts, *, once: str | None = None) -> int:
+    """Outside a transaction (bulk writers, erasure): one UpdateItem per counter item.
+
+    ``once`` names the change (an erasure: ``erase#<account id>``): each counter item remembers
+    the names applied to it and takes a named change only once, so a retry after a crash part
+    way through adds only what the first try did not."""
     ddb, table, calls = db.client(), environment().table_name, 0
     for key, changes in sorted(counts.items()):
         if not changes:
@@ -71,14 +77,24 @@ def apply(org_id: str, counts: Counts) -> int:
         for j, (meta_name, meta_value) in enumerate(meta.items()):
             names[f"#m{j}"], values[f":m{j}"] = meta_name, {"S": meta_value}
             sets.append(f"#m{j} = :m{j}")
-        ddb.update_item(
-            TableName=table,
-            Key={"pk": {"S": keys.stats(org_id, key[0])}, "sk": {"S": key[1]}},
-            UpdateExpression=f"SET {', '.join(sets)} ADD {', '.join(adds)}",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+        guard: dict[str, Any] = {}
+        if once is not None:
+            names["#applied"], values[":once"], values[":once_set"] = APPLIED, {"S": once}, {"SS": [once]}
+            adds.append("#applied :once_set")
+            guard["ConditionExpression"] = "NOT contains(#applied, :once)"
         calls += 1
+        try:
+            ddb.update_item(
+                TableName=table,
+                Key={"pk": {"S": keys.stats(org_id, key[0])}, "sk": {"S": key[1]}},
+                UpdateExpression=f"SET {', '.join(sets)} ADD {', '.join(adds)}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                **guard,
+            )
+        except ClientError as error:
+            if once is None or error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
     return calls
 
 

@@ -32,7 +32,15 @@ from typing import Any
 
 from chalicelib import storage
 from chalicelib.config import environment, now
-from chalicelib.domain.errors import Conflict, DomainError, FieldError, MalformedRequest, NotFound, PayloadTooLarge
+from chalicelib.domain.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+)
 from chalicelib.domain.imports import plan
 from chalicelib.domain.imports.columns import ColumnMap, map_columns
 from chalicelib.domain.imports.job import ImportJob, ImportOptions
@@ -189,6 +197,12 @@ def _resume(org_id: str, import_id: str, deadline: Deadline) -> ImportJob | None
     except Conflict:
         logger.info("import advanced by another worker")
         return None
+    except Unavailable:
+        # The store is busy or failing for now, not the file: leave the job running from its last
+        # saved chunk and fail this delivery, so SQS delivers the message again (and, should that
+        # run out, resume_stalled_imports queues a continuation).
+        logger.warning("import paused: the store is unavailable")
+        raise
     except DomainError as error:  # the file itself is unusable: the job fails, visibly
         job.fail(error.detail, now())
         return store.save_job(job)
@@ -390,9 +404,7 @@ def _write(job: ImportJob, chunk: plan.ChunkPlan, access_reasons: dict[str, int]
         # day and scope touched); a crash between the two writes is what `make rebuild-reports` repairs.
         stats.apply(
             job.org_id,
-            counters.combine(
-                counters.lead_counts(new.lead, [move.to_stage for move in new.history]) for new in leads
-            ),
+            counters.combine(counters.lead_counts(new.lead, [move.to_stage for move in new.history]) for new in leads),
         )
     job.count("accounts_created", len(chunk.creates))
     job.count("leads_created", len(leads))

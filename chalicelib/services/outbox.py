@@ -11,13 +11,15 @@ that moved on meanwhile (confirmed before its reminder went out, cancelled, refu
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from chalicelib import messaging
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Conflict, Unavailable
 from chalicelib.domain.messages import NOT_CONFIRMED, Message, is_stuck, obsolete_reason
 from chalicelib.observability import logger
 from chalicelib.persistence import messages as store
@@ -87,8 +89,22 @@ def send(message: Message, now: datetime) -> str:
     return "sent"
 
 
+RECORD_ATTEMPTS = 5
+
+
 def _record(claimed: Message, after: Message) -> None:
-    try:
-        store.finish(claimed, after)
-    except Conflict:
-        logger.warning("message recorded by another sender", extra={"message_id": claimed.id})
+    """Record the outcome. The message has been handed to the provider: a store that is busy now
+    must not turn it into "delivery not confirmed", so the write is retried a few times (with full
+    jitter) before the run gives up. A retry of a write that did land meets its own condition
+    (no longer ``sending``): a Conflict, logged like another sender's."""
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            store.finish(claimed, after)
+            return
+        except Conflict:
+            logger.warning("message recorded by another sender", extra={"message_id": claimed.id})
+            return
+        except Unavailable:
+            if attempt == RECORD_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))

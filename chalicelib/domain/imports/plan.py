@@ -180,6 +180,10 @@ def plan_chunk(
         keys_in_order = [k for _, idents in group for k in idents]
         matches = [existing.claims.get(k) or memory.seen.get(k) for k in keys_in_order]
         existing_ids = list(dict.fromkeys(m for m in matches if m))
+        if not job.dry_run and candidate not in existing.accounts:
+            # Claims naming this import's own id with no profile behind them: an earlier try of this
+            # chunk wrote them and died before the profiles (written last); create the account again.
+            existing_ids = [i for i in existing_ids if i != candidate]
         if candidate in existing.accounts and candidate not in existing_ids:
             existing_ids.append(candidate)
         group_rows_ = [row for row, _ in group]
