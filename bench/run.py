@@ -79,6 +79,12 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process (all its threads) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _count_requests() -> dict[str, int]:
     import botocore.client
 
@@ -117,6 +123,7 @@ def measure_import(
     job, _, _ = imports.create_upload(principal, imports.ImportOptions(import_type, mapping or {}))  # type: ignore[arg-type]
     boto3.client("s3").upload_file(file, environment().uploads_bucket, job.object_key)
     counts = _count_requests()
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": job.object_key}}}]}
     imports.handle_queue_message(json.dumps(event))
@@ -125,6 +132,7 @@ def measure_import(
         imports.resume(org, job.id, imports.Deadline(seconds=600))
         done = imports.store.get_job(org, job.id)
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     requests = sum(counts.values())
     return {
         "rows": done.processed_rows,
@@ -133,6 +141,7 @@ def measure_import(
         "dynamodb_requests": requests,
         "requests_per_row": round(requests / max(done.processed_rows, 1), 4),
         "requests_by_operation": counts,
+        "cpu_ms_per_row": round(cpu * 1000 / max(done.processed_rows, 1), 3),
         "created": done.counters.get("created", 0),
         "duplicates": done.counters.get("duplicates", 0),
         "rejected": done.counters.get("rejected", 0),
