@@ -24,16 +24,18 @@ STALE = "The account was changed by someone else; reload it and apply your edit 
 NAME_PAGE_OVERFETCH = 2  # name keys per account are few; read a little more than a page
 
 
-def _profile(account: Account) -> dict[str, Any]:
-    """The profile item's attributes (``AccountItem``'s names)."""
+def _profile(account: Account, name_keys: list[str] | None = None) -> dict[str, Any]:
+    """The profile item's attributes (``AccountItem``'s names); ``name_keys``: the name's search
+    keys, when the caller already has them."""
+    created = keys.sortable(account.created_at, account.id)
     values: dict[str, Any] = {
         "pk": keys.account(account.org_id, account.id),
         "sk": keys.PROFILE,
         "gsi1pk": keys.accounts_list(account.org_id),
-        "gsi1sk": keys.sortable(account.created_at, account.id),
+        "gsi1sk": created,
         "gsi2pk": keys.owner_accounts(account.org_id, account.owner_id),
-        "gsi2sk": keys.sortable(account.created_at, account.id),
-        **_name_index(account.org_id, account.id, _full_name_key(account)),
+        "gsi2sk": created,
+        **_name_index(account.org_id, account.id, _full_name_key(account, name_keys)),
         "id": account.id,
         "org_id": account.org_id,
         "name": account.name,
@@ -103,8 +105,8 @@ def _claims(account: Account) -> dict[str, ClaimItem]:
     return {pk: ClaimItem(pk, keys.CLAIM, account_id=account.id) for pk in _claim_keys(account)}
 
 
-def _full_name_key(account: Account) -> str | None:
-    names = name_search_keys(account.name)
+def _full_name_key(account: Account, name_keys: list[str] | None = None) -> str | None:
+    names = name_search_keys(account.name) if name_keys is None else name_keys
     return names[0] if names else None
 
 
@@ -115,11 +117,11 @@ def _name_index(org_id: str, account_id: str, key: str | None) -> dict[str, Any]
     return {"gsi3pk": keys.name_shard(org_id, key), "gsi3sk": keys.name_entry(key, account_id)}
 
 
-def _name_key_entries(account: Account) -> list[tuple[str, str]]:
+def _name_key_entries(account: Account, name_keys: list[str] | None = None) -> list[tuple[str, str]]:
     """Keys of the items for the later words of the name ("احمد علي", "علي" of "محمد احمد علي");
     the full name is indexed by the profile itself (its gsi3), which saves an item per account."""
     entries = []
-    for key in name_search_keys(account.name)[1:]:
+    for key in (name_search_keys(account.name) if name_keys is None else name_keys)[1:]:
         index = _name_index(account.org_id, account.id, key)
         pk, sk = index["gsi3pk"], index["gsi3sk"]
         assert pk and sk
@@ -143,13 +145,14 @@ def creation_items(account: Account) -> list[Item]:
 def creation_raw(account: Account) -> list[raw.Raw]:
     """``creation_items`` of a new account (version 1, as a conditioned save sets it) as the
     attribute dicts ``BatchWriteItem`` takes, built without model instances (``raw``)."""
-    items = [raw.serialize(AccountItem, {**_profile(account), "version": 1})]
+    name_keys = name_search_keys(account.name)
+    items = [raw.serialize(AccountItem, {**_profile(account, name_keys), "version": 1})]
     items += [
         raw.serialize(ClaimItem, {"pk": pk, "sk": keys.CLAIM, "account_id": account.id}) for pk in _claim_keys(account)
     ]
     items += [
         raw.serialize(NameKeyItem, {"pk": pk, "sk": sk, "gsi3pk": pk, "gsi3sk": sk, "account_id": account.id})
-        for pk, sk in _name_key_entries(account)
+        for pk, sk in _name_key_entries(account, name_keys)
     ]
     return items
 

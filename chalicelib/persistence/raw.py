@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pynamodb.attributes import (
@@ -41,7 +41,13 @@ def _string(value: str) -> dict[str, Any]:
 
 
 def _moment(value: datetime) -> dict[str, Any]:
-    return {"S": value.astimezone(UTC).strftime(DATETIME_FORMAT).zfill(31)}
+    return {"S": _utc_text(value)}
+
+
+@lru_cache(maxsize=64)
+def _utc_text(value: datetime) -> str:
+    """Cached: the rows of an import chunk are created at the same moment."""
+    return value.astimezone(UTC).strftime(DATETIME_FORMAT).zfill(31)
 
 
 def _boolean(value: Any) -> dict[str, Any]:
@@ -53,7 +59,7 @@ def _number(value: Any) -> dict[str, Any]:
 
 
 def _version(value: Any) -> dict[str, Any]:
-    return {"N": json.dumps(int(value))}
+    return {"N": str(int(value))}  # what json.dumps writes for an int
 
 
 def _document(value: Any) -> dict[str, Any]:
@@ -106,42 +112,53 @@ def _encoder(attribute: Attribute[Any]) -> _Encoder:
 
 
 @dataclass(frozen=True)
-class _Field:
-    stored: str  # the attribute's name in the table
-    encode: _Encoder
-    default: Any
-    null: bool
+class _Shape:
+    """How one model is stored: its fixed attributes (the discriminator), each attribute's stored
+    name and encoder, the defaults of attributes left out, and the attributes that may not be."""
+
+    fixed: Raw
+    fields: dict[str, tuple[str, _Encoder]]
+    defaults: list[tuple[str, str, _Encoder, Any]]
+    required: list[tuple[str, str]]
 
 
 @cache
-def _shape(model: type[Item]) -> tuple[Raw, dict[str, _Field]]:
-    """A model's fixed attributes (its discriminator) and how to store each of the others."""
-    fixed: Raw = {}
-    fields: dict[str, _Field] = {}
+def _shape(model: type[Item]) -> _Shape:
+    shape = _Shape({}, {}, [], [])
     for name, attribute in model.get_attributes().items():
         if isinstance(attribute, DiscriminatorAttribute):
             value = attribute.get_discriminator(model)
             if value is not None:  # the base model has none
-                fixed[attribute.attr_name] = {"S": value}
-        else:
-            fields[name] = _Field(attribute.attr_name, _encoder(attribute), attribute.default, attribute.null)
-    return fixed, fields
+                shape.fixed[attribute.attr_name] = {"S": value}
+            continue
+        encode = _encoder(attribute)
+        shape.fields[name] = (attribute.attr_name, encode)
+        if attribute.default is not None:
+            shape.defaults.append((name, attribute.attr_name, encode, attribute.default))
+        if not attribute.null:
+            shape.required.append((name, attribute.attr_name))
+    return shape
 
 
 def serialize(model: type[Item], values: dict[str, Any]) -> Raw:
     """What ``model(**values).serialize()`` returns: None values are left out, defaults fill
     attributes not given, and a required attribute left empty raises ``ValueError``."""
-    fixed, fields = _shape(model)
-    if not values.keys() <= fields.keys():
-        raise ValueError(f"Attribute {sorted(values.keys() - fields.keys())[0]} specified does not exist")
-    raw: Raw = dict(fixed)
-    for name, spec in fields.items():
-        value = values.get(name)
-        if value is None and spec.default is not None and name not in values:
-            value = spec.default() if callable(spec.default) else spec.default
+    shape = _shape(model)
+    raw: Raw = dict(shape.fixed)
+    fields = shape.fields
+    for name, value in values.items():
+        if name not in fields:
+            raise ValueError(f"Attribute {name} specified does not exist")
         if value is not None:
-            raw[spec.stored] = spec.encode(value)
-        elif not spec.null:
+            stored, encode = fields[name]
+            raw[stored] = encode(value)
+    for name, stored, encode, default in shape.defaults:
+        if name not in values:
+            value = default() if callable(default) else default
+            if value is not None:
+                raw[stored] = encode(value)
+    for name, stored in shape.required:
+        if stored not in raw:
             raise ValueError(f"Attribute '{name}' cannot be None")
     return raw
 
