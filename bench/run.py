@@ -161,7 +161,7 @@ def measure_naive(file: str, rows: int, org: str, country: str, mode: str) -> di
     from chalicelib.domain.imports.reading import detect_format, read_records
     from chalicelib.domain.imports.records import ImportRow, build_row
     from chalicelib.ids import new_id
-    from chalicelib.persistence import accounts, keys
+    from chalicelib.persistence import accounts, db, keys
     from chalicelib.persistence.models import ClaimItem
 
     _set_country(org, country)
@@ -196,7 +196,8 @@ def measure_naive(file: str, rows: int, org: str, country: str, mode: str) -> di
             continue
         account.id, account.org_id, account.owner_id = new_id(), org, "bench-rep"
         if mode == "transaction":
-            accounts.create(account)
+            with db.transaction() as tx:  # what POST /accounts writes: one transaction per account
+                accounts.add(tx, account)
         else:
             for item in accounts.creation_items(account):
                 item.save()
