@@ -6,9 +6,10 @@ The parent process starts moto's ThreadedMotoServer on a free loopback port and 
 the uploads bucket and the import queue. Every measured import runs in its own subprocess (so its
 peak RSS is its own): the file is put in S3 and the worker is given the S3 event, exactly as the
 queue would deliver it, so rows stream from a ranged GET. DynamoDB requests are counted by wrapping
-botocore's ``BaseClient._make_api_call``. The naive baseline imports rows one by one the way a
-simple importer would: a GetItem per e-mail/phone to look for a duplicate, then
-``accounts.create`` (one transaction) per row.
+botocore's ``BaseClient._make_api_call``; CPU per row is the user + system time of the importing
+process (``getrusage``, all its threads) around the import only. The naive baseline imports rows
+one by one the way a simple importer would: a GetItem per e-mail/phone to look for a duplicate,
+then ``accounts.create`` (one transaction) per row.
 """
 
 from __future__ import annotations
@@ -79,6 +80,12 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process (all its threads) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _count_requests() -> dict[str, int]:
     import botocore.client
 
@@ -117,6 +124,7 @@ def measure_import(
     job, _, _ = imports.create_upload(principal, imports.ImportOptions(import_type, mapping or {}))  # type: ignore[arg-type]
     boto3.client("s3").upload_file(file, environment().uploads_bucket, job.object_key)
     counts = _count_requests()
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": job.object_key}}}]}
     imports.handle_queue_message(json.dumps(event))
@@ -125,6 +133,7 @@ def measure_import(
         imports.resume(org, job.id, imports.Deadline(seconds=600))
         done = imports.store.get_job(org, job.id)
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     requests = sum(counts.values())
     return {
         "rows": done.processed_rows,
@@ -133,6 +142,7 @@ def measure_import(
         "dynamodb_requests": requests,
         "requests_per_row": round(requests / max(done.processed_rows, 1), 4),
         "requests_by_operation": counts,
+        "cpu_ms_per_row": round(cpu * 1000 / max(done.processed_rows, 1), 3),
         "created": done.counters.get("created", 0),
         "duplicates": done.counters.get("duplicates", 0),
         "rejected": done.counters.get("rejected", 0),
@@ -151,7 +161,7 @@ def measure_naive(file: str, rows: int, org: str, country: str, mode: str) -> di
     from chalicelib.domain.imports.reading import detect_format, read_records
     from chalicelib.domain.imports.records import ImportRow, build_row
     from chalicelib.ids import new_id
-    from chalicelib.persistence import accounts, keys
+    from chalicelib.persistence import accounts, db, keys
     from chalicelib.persistence.models import ClaimItem
 
     _set_country(org, country)
@@ -161,6 +171,7 @@ def measure_naive(file: str, rows: int, org: str, country: str, mode: str) -> di
     header = next(records).fields or []
     columns = map_columns(header, "accounts")
     counts = _count_requests()
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     done = 0
     for number, record in enumerate(records, start=2):
@@ -185,11 +196,13 @@ def measure_naive(file: str, rows: int, org: str, country: str, mode: str) -> di
             continue
         account.id, account.org_id, account.owner_id = new_id(), org, "bench-rep"
         if mode == "transaction":
-            accounts.create(account)
+            with db.transaction() as tx:  # what POST /accounts writes: one transaction per account
+                accounts.add(tx, account)
         else:
             for item in accounts.creation_items(account):
                 item.save()
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     requests = sum(counts.values())
     return {
         "rows": done,
@@ -197,6 +210,7 @@ def measure_naive(file: str, rows: int, org: str, country: str, mode: str) -> di
         "rows_per_second": round(done / seconds, 1),
         "dynamodb_requests": requests,
         "requests_per_row": round(requests / max(done, 1), 4),
+        "cpu_ms_per_row": round(cpu * 1000 / max(done, 1), 3),
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -317,10 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     results["import_requests_per_row"] = first["requests_per_row"]
     naive_tx = results["cases"][f"{naive_label}, transaction"]
     naive_puts = results["cases"][f"{naive_label}, puts"]
-    # The stricter baseline is the headline: moto copies every table on each transaction, which
-    # makes the accounts.create-per-row baseline look far slower than it would be on DynamoDB.
-    results["import_speedup_vs_naive"] = round(first["rows_per_second"] / naive_puts["rows_per_second"], 1)
-    results["import_speedup_vs_naive_transaction"] = round(first["rows_per_second"] / naive_tx["rows_per_second"], 1)
+    # The headline baseline is the literal one-save-per-row importer, one accounts.create (a
+    # transaction) per row, as issue 13 decided; the same items saved by one PutItem each is kept
+    # beside it (moto copies tables on every transaction, which flatters the headline).
+    results["import_speedup_vs_naive"] = round(first["rows_per_second"] / naive_tx["rows_per_second"], 1)
+    results["import_speedup_vs_naive_transaction"] = results["import_speedup_vs_naive"]
+    results["import_speedup_vs_naive_puts"] = round(first["rows_per_second"] / naive_puts["rows_per_second"], 1)
+    results["import_cpu_ms_per_row"] = first["cpu_ms_per_row"]
     results["import_peak_rss_mb_10k"] = first["peak_rss_mb"]
     if len(sizes) > 1:
         results["import_peak_rss_mb_100k"] = results["cases"][f"generated {sizes[1]} (accounts)"]["peak_rss_mb"]
@@ -331,18 +348,19 @@ def main(argv: list[str] | None = None) -> int:
 
     merge_into(Path(args.out), results)  # keeps the keys other benchmarks wrote
 
-    header = f"{'case':44} {'rows':>7} {'sec':>8} {'rows/s':>8} {'req/row':>8} {'RSS MB':>7}"
+    header = f"{'case':44} {'rows':>7} {'sec':>8} {'rows/s':>8} {'req/row':>8} {'CPU ms/row':>10} {'RSS MB':>7}"
     header += f" {'created':>8} {'dups':>6} {'rej':>6}"
     lines = [header, "-" * len(header)]
     for label, c in table:
         lines.append(
             f"{label:44} {c['rows']:>7} {c['seconds']:>8} {c['rows_per_second']:>8} {c['requests_per_row']:>8} "
-            f"{c.get('peak_rss_mb', ''):>7} {c.get('created', ''):>8} {c.get('duplicates', ''):>6}"
-            f" {c.get('rejected', ''):>6}"
+            f"{c.get('cpu_ms_per_row', ''):>10} {c.get('peak_rss_mb', ''):>7} {c.get('created', ''):>8}"
+            f" {c.get('duplicates', ''):>6} {c.get('rejected', ''):>6}"
         )
     lines.append("")
-    for key in ("import_requests_per_row", "import_speedup_vs_naive", "import_speedup_vs_naive_transaction",
-                "import_peak_rss_mb_10k", "import_peak_rss_mb_100k", "shared_data_requests_per_row"):  # fmt: skip
+    for key in ("import_requests_per_row", "import_speedup_vs_naive", "import_speedup_vs_naive_puts",
+                "import_cpu_ms_per_row", "import_peak_rss_mb_10k", "import_peak_rss_mb_100k",
+                "shared_data_requests_per_row"):  # fmt: skip
         lines.append(f"{key:32} {results.get(key)}")
     sys.stdout.write("\n".join(lines) + f"\n\nwritten to {args.out}\n")
     return 0

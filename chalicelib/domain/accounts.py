@@ -145,9 +145,10 @@ def apply_changes(account: Account, changes: AccountFields, *, default_country: 
     sent = changes.model_dump(exclude_unset=True, exclude={"version"})
     updated = replace(account, updated_at=now)
     if "name" in sent:
-        if changes.name is None or not clean_name(changes.name):
+        name = clean_name(changes.name) if changes.name is not None else ""
+        if not name:
             raise ValidationFailed.single("name", "must not be empty")
-        updated.name = clean_name(changes.name)
+        updated.name = name
     if "emails" in sent or "phones" in sent:
         emails, phones = normalize_contacts(
             changes.emails if "emails" in sent else account.emails,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Arabic-Indic (U+0660..) and Extended/Persian (U+06F0..) digits read as ASCII digits.
 _DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
@@ -37,8 +38,25 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(_DIGITS)
 
 
+_CACHED_PHONE_LENGTH = 64  # longer text is never a phone worth remembering (and may be large)
+
+
 def normalize_phone(raw: str, default_country: str) -> str | None:
-    """E.164 form of ``raw``, reading local numbers in ``default_country``; None if not a phone."""
+    """E.164 form of ``raw``, reading local numbers in ``default_country``; None if not a phone.
+
+    Remembered for short text: parsing is the costliest step of a CSV row, and a row's phone is
+    checked when it is read and again when the account is built from it."""
+    if len(raw) <= _CACHED_PHONE_LENGTH:
+        return _cached_phone(raw, default_country)
+    return _parse_phone(raw, default_country)
+
+
+@lru_cache(maxsize=1024)
+def _cached_phone(raw: str, default_country: str) -> str | None:
+    return _parse_phone(raw, default_country)
+
+
+def _parse_phone(raw: str, default_country: str) -> str | None:
     text = to_ascii_digits(raw).strip()
     if not text:
         return None

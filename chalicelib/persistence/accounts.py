@@ -9,7 +9,7 @@ from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.normalize import fold_name, name_search_keys
 from chalicelib.domain.principal import Principal
-from chalicelib.persistence import db, keys
+from chalicelib.persistence import db, keys, raw
 from chalicelib.persistence.models import (
     AccessItem,
     AccountItem,
@@ -24,40 +24,47 @@ STALE = "The account was changed by someone else; reload it and apply your edit 
 NAME_PAGE_OVERFETCH = 2  # name keys per account are few; read a little more than a page
 
 
-def _to_item(account: Account) -> AccountItem:
-    item = AccountItem(
-        keys.account(account.org_id, account.id),
-        keys.PROFILE,
-        gsi1pk=keys.accounts_list(account.org_id),
-        gsi1sk=keys.sortable(account.created_at, account.id),
-        gsi2pk=keys.owner_accounts(account.org_id, account.owner_id),
-        gsi2sk=keys.sortable(account.created_at, account.id),
-        **_name_index(account.org_id, account.id, _full_name_key(account)),
-        id=account.id,
-        org_id=account.org_id,
-        name=account.name,
-        owner_id=account.owner_id,
-        account_kind=account.kind,
-        company=account.company or None,
-        title=account.title or None,
-        emails=account.emails,
-        phones=account.phones,
-        address=account.address or None,
-        tags=account.tags,
-        journey_stage=account.journey_stage,
-        risk=account.risk,
-        contact_opt_out=account.contact_opt_out,
-        notes=account.notes or None,
-        custom_fields=account.custom_fields or None,
-        source=account.source,
-        referred_by_account_id=account.referred_by_account_id,
-        language=account.language,
-        created_at=account.created_at,
-        updated_at=account.updated_at,
-    )
+def _profile(account: Account, name_keys: list[str] | None = None) -> dict[str, Any]:
+    """The profile item's attributes (``AccountItem``'s names); ``name_keys``: the name's search
+    keys, when the caller already has them."""
+    created = keys.sortable(account.created_at, account.id)
+    values: dict[str, Any] = {
+        "pk": keys.account(account.org_id, account.id),
+        "sk": keys.PROFILE,
+        "gsi1pk": keys.accounts_list(account.org_id),
+        "gsi1sk": created,
+        "gsi2pk": keys.owner_accounts(account.org_id, account.owner_id),
+        "gsi2sk": created,
+        **_name_index(account.org_id, account.id, _full_name_key(account, name_keys)),
+        "id": account.id,
+        "org_id": account.org_id,
+        "name": account.name,
+        "owner_id": account.owner_id,
+        "account_kind": account.kind,
+        "company": account.company or None,
+        "title": account.title or None,
+        "emails": account.emails,
+        "phones": account.phones,
+        "address": account.address or None,
+        "tags": account.tags,
+        "journey_stage": account.journey_stage,
+        "risk": account.risk,
+        "contact_opt_out": account.contact_opt_out,
+        "notes": account.notes or None,
+        "custom_fields": account.custom_fields or None,
+        "source": account.source,
+        "referred_by_account_id": account.referred_by_account_id,
+        "language": account.language,
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
+    }
     if account.version:
-        item.version = account.version
-    return item
+        values["version"] = account.version
+    return values
+
+
+def _to_item(account: Account) -> AccountItem:
+    return AccountItem(**_profile(account))
 
 
 def to_domain(item: AccountItem) -> Account:
@@ -87,19 +94,19 @@ def to_domain(item: AccountItem) -> Account:
     )
 
 
+def _claim_keys(account: Account) -> list[str]:
+    """The partitions of the account's unique e-mail and phone claims."""
+    found = [keys.email_claim(account.org_id, email) for email in account.emails]
+    found += [keys.phone_claim(account.org_id, phone) for phone in account.phones]
+    return list(dict.fromkeys(found))
+
+
 def _claims(account: Account) -> dict[str, ClaimItem]:
-    claims = {}
-    for email in account.emails:
-        pk = keys.email_claim(account.org_id, email)
-        claims[pk] = ClaimItem(pk, keys.CLAIM, account_id=account.id)
-    for phone in account.phones:
-        pk = keys.phone_claim(account.org_id, phone)
-        claims[pk] = ClaimItem(pk, keys.CLAIM, account_id=account.id)
-    return claims
+    return {pk: ClaimItem(pk, keys.CLAIM, account_id=account.id) for pk in _claim_keys(account)}
 
 
-def _full_name_key(account: Account) -> str | None:
-    names = name_search_keys(account.name)
+def _full_name_key(account: Account, name_keys: list[str] | None = None) -> str | None:
+    names = name_search_keys(account.name) if name_keys is None else name_keys
     return names[0] if names else None
 
 
@@ -110,22 +117,44 @@ def _name_index(org_id: str, account_id: str, key: str | None) -> dict[str, Any]
     return {"gsi3pk": keys.name_shard(org_id, key), "gsi3sk": keys.name_entry(key, account_id)}
 
 
-def _name_keys(account: Account) -> dict[tuple[str, str], NameKeyItem]:
-    """Items for the later words of the name ("احمد علي", "علي" of "محمد احمد علي"); the full name
-    is indexed by the profile itself (its gsi3), which saves an item per account."""
-    entries = {}
-    for key in name_search_keys(account.name)[1:]:
+def _name_key_entries(account: Account, name_keys: list[str] | None = None) -> list[tuple[str, str]]:
+    """Keys of the items for the later words of the name ("احمد علي", "علي" of "محمد احمد علي");
+    the full name is indexed by the profile itself (its gsi3), which saves an item per account."""
+    entries = []
+    for key in (name_search_keys(account.name) if name_keys is None else name_keys)[1:]:
         index = _name_index(account.org_id, account.id, key)
         pk, sk = index["gsi3pk"], index["gsi3sk"]
         assert pk and sk
-        entries[(pk, sk)] = NameKeyItem(pk, sk, gsi3pk=pk, gsi3sk=sk, account_id=account.id)
-    return entries
+        entries.append((pk, sk))
+    return list(dict.fromkeys(entries))
+
+
+def _name_keys(account: Account) -> dict[tuple[str, str], NameKeyItem]:
+    return {
+        (pk, sk): NameKeyItem(pk, sk, gsi3pk=pk, gsi3sk=sk, account_id=account.id)
+        for pk, sk in _name_key_entries(account)
+    }
 
 
 def creation_items(account: Account) -> list[Item]:
     """Exactly the items ``create`` writes (profile, claims, name keys), for bulk writers that
     have already checked the claims are free (the CSV import)."""
     return [_to_item(account), *_claims(account).values(), *_name_keys(account).values()]
+
+
+def creation_raw(account: Account) -> list[raw.Raw]:
+    """``creation_items`` of a new account (version 1, as a conditioned save sets it) as the
+    attribute dicts ``BatchWriteItem`` takes, built without model instances (``raw``)."""
+    name_keys = name_search_keys(account.name)
+    items = [raw.serialize(AccountItem, {**_profile(account, name_keys), "version": 1})]
+    items += [
+        raw.serialize(ClaimItem, {"pk": pk, "sk": keys.CLAIM, "account_id": account.id}) for pk in _claim_keys(account)
+    ]
+    items += [
+        raw.serialize(NameKeyItem, {"pk": pk, "sk": sk, "gsi3pk": pk, "gsi3sk": sk, "account_id": account.id})
+        for pk, sk in _name_key_entries(account, name_keys)
+    ]
+    return items
 
 
 def claim_key(account_org: str, kind: str, value: str) -> str:

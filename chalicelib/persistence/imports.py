@@ -19,7 +19,7 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.imports.job import ImportJob
 from chalicelib.domain.imports.plan import Existing, NewLead
 from chalicelib.persistence import accounts as account_store
-from chalicelib.persistence import db, keys
+from chalicelib.persistence import db, keys, raw
 from chalicelib.persistence import leads as lead_store
 from chalicelib.persistence.models import AccessItem, AccountItem, ClaimItem, ImportItem, Item, LeadItem
 
@@ -192,29 +192,29 @@ def write_new(accounts: list[Account], leads: list[NewLead], access_reasons: dic
     per lead); a batch cannot ADD, so the link is written with the count it had (``access_reasons``,
     read in ``lookup``) plus this batch's new leads on that account.
     """
-    items: dict[tuple[str, str], Item] = {}
+    items: dict[tuple[str, str], raw.Raw] = {}
     for account in accounts:
-        for item in account_store.creation_items(account):
-            items[(item.pk, item.sk)] = item
+        for item in account_store.creation_raw(account):
+            items[raw.key_of(item)] = item
     new_per_link: dict[tuple[str, str], int] = {}
     for new in leads:
         lead = new.lead
         lead_items = [*lead_store.new_lead_items(lead), *lead_store.attachment_items(lead, new.account_created_at)]
         lead_items += lead_store.history_records(lead, new.history, partial(_entry_id, lead.id))
-        for item in lead_items:
-            if isinstance(item, AccessItem):
-                link = (item.pk, item.sk)
+        for lead_item in lead_items:
+            if isinstance(lead_item, AccessItem):
+                link = (lead_item.pk, lead_item.sk)
                 new_per_link[link] = new_per_link.get(link, 0) + 1
-                item.reasons = (access_reasons or {}).get(lead.account_id, 0) + new_per_link[link]
-            items[(item.pk, item.sk)] = item  # one access link per rep and account, however many leads
-    for item in items.values():
-        _start_versioning(item)
+                lead_item.reasons = (access_reasons or {}).get(lead.account_id, 0) + new_per_link[link]
+            _start_versioning(lead_item)
+            # one access link per rep and account, however many leads
+            items[(lead_item.pk, lead_item.sk)] = lead_item.serialize()
     # The profiles last: a chunk replayed after a crash takes an account or lead whose profile it
     # finds as written, so everything else of it (claims, name keys, history, links) must be there.
-    first = [i for i in items.values() if not isinstance(i, AccountItem | LeadItem)]
-    last = [i for i in items.values() if isinstance(i, AccountItem | LeadItem)]
-    calls = db.batch_write(puts=first, concurrency=WRITE_CONCURRENCY) if first else 0
-    return calls + (db.batch_write(puts=last, concurrency=WRITE_CONCURRENCY) if last else 0)
+    first = [item for key, item in items.items() if key[1] != keys.PROFILE]
+    last = [item for key, item in items.items() if key[1] == keys.PROFILE]
+    calls = db.batch_write(raw_puts=first, concurrency=WRITE_CONCURRENCY) if first else 0
+    return calls + (db.batch_write(raw_puts=last, concurrency=WRITE_CONCURRENCY) if last else 0)
 
 
 def _entry_id(lead_id: str, seq: int) -> str:

@@ -381,10 +381,12 @@ def _is_deal(single: dict[str, str]) -> bool:
 
 
 def _name(single: dict[str, str]) -> tuple[str, str]:
-    person = single.get("name") or " ".join(p for p in (single.get("first_name"), single.get("last_name")) if p)
-    if clean_name(person):
+    person = clean_name(
+        single.get("name") or " ".join(p for p in (single.get("first_name"), single.get("last_name")) if p)
+    )
+    if person:
         kind = "company" if single.get("is_company", "").casefold() in _TRUE else "person"
-        return clean_name(person), kind
+        return person, kind
     company = single.get("account_name") or single.get("company") or ""
     return clean_name(company), "company"
 

@@ -1,0 +1,80 @@
+"""BatchWriteItem bodies built by ``json.dumps`` (``db.prebuild_batch_write_bodies``) say exactly
+what botocore's own serialiser says, and anything json cannot write is left to botocore."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+
+from chalicelib.persistence import db
+
+ITEMS = [
+    {"PutRequest": {"Item": {"pk": {"S": "ORG#o#ACCOUNT#a"}, "sk": {"S": "#PROFILE"}, "name": {"S": "محمد"}}}},
+    {
+        "PutRequest": {
+            "Item": {
+                "pk": {"S": "p"},
+                "sk": {"S": "s"},
+                "version": {"N": "1"},
+                "ok": {"BOOL": False},
+                "gone": {"NULL": True},
+                "tags": {"L": [{"S": "vip"}, {"N": "2.5"}]},
+                "risk": {"M": {"level": {"S": "low"}, "reasons": {"L": []}}},
+            }
+        }
+    },
+    {"DeleteRequest": {"Key": {"pk": {"S": "x"}, "sk": {"S": "y"}}}},
+]
+
+
+class _Raw:
+    def stream(self, **_: Any) -> Any:
+        yield b"{}"
+
+
+def _client(*, prebuilt: bool, validate: bool = False) -> tuple[Any, list[bytes]]:
+    ddb = boto3.session.Session(aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1").client(
+        "dynamodb", endpoint_url="http://127.0.0.1:9", config=Config(parameter_validation=validate)
+    )
+    sent: list[bytes] = []
+
+    def capture(request: Any, **_: Any) -> AWSResponse:
+        sent.append(request.body)
+        return AWSResponse(request.url, 200, {}, _Raw())  # never reaches a socket
+
+    ddb.meta.events.register("before-send.dynamodb.BatchWriteItem", capture)
+    if prebuilt:
+        db.prebuild_batch_write_bodies(ddb)
+    return ddb, sent
+
+
+def _body(items: list[dict[str, Any]], **kwargs: Any) -> Any:
+    ddb, sent = _client(**kwargs)
+    ddb.batch_write_item(RequestItems={"tawasul-main": items}, ReturnConsumedCapacity="TOTAL")
+    return json.loads(sent[0])
+
+
+def test_the_prebuilt_body_is_what_botocore_would_send():
+    assert _body(ITEMS, prebuilt=True) == _body(ITEMS, prebuilt=False)
+
+
+@pytest.mark.parametrize("validate", [False, True], ids=["pynamodb-like", "validating"])
+def test_the_prebuilt_body_is_one_json_dumps_of_the_parameters(validate):
+    ddb, sent = _client(prebuilt=True, validate=validate)
+    ddb.batch_write_item(RequestItems={"t": ITEMS})
+    assert sent[0] == json.dumps({"RequestItems": {"t": ITEMS}}, separators=(",", ":")).encode()
+
+
+def test_binary_values_are_left_to_botocore():
+    items = [{"PutRequest": {"Item": {"pk": {"S": "p"}, "sk": {"S": "s"}, "blob": {"B": b"\x00\xff"}}}}]
+    body = _body(items, prebuilt=True)
+    assert body == _body(items, prebuilt=False)
+    assert body["RequestItems"]["tawasul-main"][0]["PutRequest"]["Item"]["blob"] == {
+        "B": base64.b64encode(b"\x00\xff").decode()
+    }
