@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import botocore.client
@@ -28,6 +29,33 @@ def order_body(account_id: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def stored_order(i: int, order_id: str, *, payment: str, now: datetime) -> Any:
+    """A new order of account ``acc-<i>`` as ``POST /orders`` builds it (one 1 SAR item, no phone),
+    for tests that write many orders directly instead of through the API."""
+    from chalicelib.domain.orders import OrderCreate, new_order
+    from chalicelib.domain.settings import ConfirmationLadder
+
+    body: dict[str, Any] = {
+        "account_id": f"acc-{i}",
+        "items": [{"sku": "s", "name": "n", "quantity": 1, "unit_price": {"amount": "1", "currency": "SAR"}}],
+        "payment": payment,
+        "email": f"c{i}@example.com",
+    }
+    if payment == "cod":
+        body["delivery_address"] = {"line1": "x", "city": "y", "country": "SA"}
+    return new_order(
+        order_id=order_id,
+        org_id="org-a",
+        owner_id="rep-1",
+        data=OrderCreate.model_validate(body),
+        default_country="SA",
+        language="en",
+        ladder=ConfirmationLadder().model_dump(),
+        support_email=None,
+        now=now,
+    )
 
 
 def place(api: Api, account_id: str, **kw: Any) -> dict[str, Any]:

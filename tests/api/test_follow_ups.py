@@ -14,7 +14,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.jobs import JOBS
 from chalicelib.persistence import follow_ups as follow_up_store
-from tests.api.order_helpers import counted_reads, event, place, run_at_once
+from tests.api.order_helpers import counted_reads, event, place, run_at_once, stored_order
 from tests.api.pipeline_helpers import account
 
 # Sunday 22 November 2026, 09:00 UTC = 12:00 in Riyadh: inside the default sending hours.
@@ -322,8 +322,7 @@ def test_the_weekend_waits(api, monkeypatch):
 
 def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
     from chalicelib.domain import follow_ups
-    from chalicelib.domain.orders import OrderCreate, new_order
-    from chalicelib.domain.settings import ConfirmationLadder, OrgSettings
+    from chalicelib.domain.settings import OrgSettings
     from chalicelib.persistence import db, keys
     from chalicelib.persistence import orders as order_store
     from chalicelib.persistence.models import AccountItem, DueItem
@@ -332,25 +331,7 @@ def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
     # Written directly (no transactions: moto copies the whole table for each one, minutes at this size).
     items: list[Any] = []
     for i in range(20):  # 20 orders paid at T0: their bonus materials are due now
-        data = OrderCreate.model_validate(
-            {
-                "account_id": f"acc-{i}",
-                "items": [{"sku": "s", "name": "n", "quantity": 1, "unit_price": {"amount": "1", "currency": "SAR"}}],
-                "payment": "prepaid",
-                "email": f"c{i}@example.com",
-            }
-        )
-        order = new_order(
-            order_id=f"ord-{i:02d}",
-            org_id="org-a",
-            owner_id="rep-1",
-            data=data,
-            default_country="SA",
-            language="en",
-            ladder=ConfirmationLadder().model_dump(),
-            support_email=None,
-            now=T0,
-        )
+        order = stored_order(i, f"ord-{i:02d}", payment="prepaid", now=T0)
         order.status = "paid"
         [bonus] = [p for p in follow_ups.plan_follow_ups(order, OrgSettings(), T0) if p.kind == "bonus_material"]
         account_item = AccountItem(

@@ -11,7 +11,7 @@ from chalicelib import messaging
 from chalicelib.domain.timeutil import format_rfc3339
 from chalicelib.jobs import JOBS
 from chalicelib.services import ladder, outbox
-from tests.api.order_helpers import counted_reads, event, place, run_at_once
+from tests.api.order_helpers import counted_reads, event, place, run_at_once, stored_order
 from tests.api.pipeline_helpers import account
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -125,32 +125,11 @@ def test_a_run_that_crashed_after_queueing_sends_on_retry_once(api, monkeypatch)
 def test_the_jobs_reads_follow_the_due_orders_not_the_table(api, monkeypatch):
     from chalicelib.domain import order_risk
     from chalicelib.domain.ladder import decide_start
-    from chalicelib.domain.orders import OrderCreate, new_order
-    from chalicelib.domain.settings import ConfirmationLadder
     from chalicelib.persistence import db
     from chalicelib.persistence import orders as store
 
     def build(i: int, created: datetime, *, with_order: bool = True) -> list[Any]:
-        data = OrderCreate.model_validate(
-            {
-                "account_id": f"acc-{i}",
-                "items": [{"sku": "s", "name": "n", "quantity": 1, "unit_price": {"amount": "1", "currency": "SAR"}}],
-                "payment": "cod",
-                "delivery_address": {"line1": "x", "city": "y", "country": "SA"},
-                "email": f"c{i}@example.com",
-            }
-        )
-        order = new_order(
-            order_id=f"ord-{i:05d}",
-            org_id="org-a",
-            owner_id="rep-1",
-            data=data,
-            default_country="SA",
-            language="en",
-            ladder=ConfirmationLadder().model_dump(),
-            support_email=None,
-            now=created,
-        )
+        order = stored_order(i, f"ord-{i:05d}", payment="cod", now=created)
         order = decide_start(order, order_risk.assess({}))
         return [store.to_item(order), store._due_item(order)] if with_order else [store._due_item(order)]
 
