@@ -24,7 +24,7 @@ from chalicelib.domain.orders import (
     allowed_events,
     format_amount,
 )
-from chalicelib.domain.timeutil import format_rfc3339
+from chalicelib.domain.timeutil import format_rfc3339, parse_rfc3339
 
 if TYPE_CHECKING:
     from chalicelib.services import confirmation, orders
@@ -109,6 +109,11 @@ class OrderPage(Model):
     next_cursor: str | None
 
 
+def _api_time(stored: str | None) -> str | None:
+    """A time kept as a string inside the order's risk (stored exact) in the API's form."""
+    return format_rfc3339(parse_rfc3339(stored)) if stored else None
+
+
 def _money(amount: Any, currency: str) -> Money:
     return Money.model_construct(amount=format_amount(amount, currency), currency=currency)
 
@@ -147,7 +152,7 @@ def order_out(order: Order, events: list[Any] | None = None, link: confirmation.
         risk=OrderRiskOut(
             level=str(risk.get("level") or "low"),
             reasons=[str(r) for r in risk.get("reasons") or []],
-            flags=[RiskFlagOut.model_validate(f) for f in risk.get("flags") or []],
+            flags=[RiskFlagOut.model_validate({**f, "at": _api_time(f.get("at"))}) for f in risk.get("flags") or []],
         ),
         confirmed_by=order.confirmed_by,
         cancel_reason=order.cancel_reason,

@@ -21,6 +21,12 @@ def parse_rfc3339(value: str, field: str = "time") -> datetime:
 
 
 def format_rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + (
-        f".{moment.microsecond // 1000:03d}Z" if moment.microsecond else "Z"
-    )
+    """The API's form: always whole seconds, so that any two times the API writes sort as strings
+    the way they sort as times (a fraction shown only when non-zero put ``…24Z`` after ``…24.145Z``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_exact(moment: datetime) -> str:
+    """The stored form: fixed-width microseconds, so stored times keep their order exactly and sort
+    as strings (sort keys, match-key histories)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import zlib
 from datetime import UTC, datetime
 
+from chalicelib.domain.timeutil import format_exact
+
 PROFILE = "#PROFILE"  # the entity's own item inside its partition
 CLAIM = "#CLAIM"  # a unique claim (e-mail, phone, coupon code ...)
 
@@ -154,7 +156,7 @@ def lead_list(org_id: str, *, owner_id: str | None, status: str | None, stage: s
 def moment(at: datetime) -> str:
     """A fixed-width UTC time for sort keys (microseconds always present, so strings sort like
     times; ``isoformat`` drops a zero fraction, which would sort ``…00Z`` after ``…00.5Z``)."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_exact(at)
 
 
 HISTORY_PREFIX = "HIST#"

@@ -17,7 +17,7 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.order_risk import KeyType, PastOrder, trim
 from chalicelib.domain.orders import Order, OrderEvent, OrderLine, format_amount
 from chalicelib.domain.principal import Principal
-from chalicelib.domain.timeutil import format_rfc3339
+from chalicelib.domain.timeutil import format_exact
 from chalicelib.persistence import accounts as account_store
 from chalicelib.persistence import db, due, keys
 from chalicelib.persistence.models import (
@@ -185,9 +185,9 @@ def _entry(order: Order, outcome: str | None, outcome_at: datetime | None) -> di
     return PastOrder(
         order_id=order.id,
         account_id=order.account_id,
-        at=format_rfc3339(order.created_at),
+        at=format_exact(order.created_at),
         outcome=outcome,
-        outcome_at=format_rfc3339(outcome_at) if outcome_at else None,
+        outcome_at=format_exact(outcome_at) if outcome_at else None,
         delivered=order.delivered,
         paid=order.paid,
     ).as_entry()

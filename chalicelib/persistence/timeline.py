@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.domain import timeline as domain
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.timeline import TimelineEntry, TimelineKind
-from chalicelib.domain.timeutil import format_rfc3339, parse_rfc3339
+from chalicelib.domain.timeutil import format_exact, parse_rfc3339
 from chalicelib.persistence import accounts as account_store
 from chalicelib.persistence import db, keys
 from chalicelib.persistence.models import Item, TimelineItem
@@ -26,7 +26,7 @@ def to_item(entry: TimelineEntry) -> TimelineItem:
         keys.timeline(keys.moment(entry.at), entry.kind, entry.id),
         id=entry.id,
         entry_type=entry.kind,
-        at=format_rfc3339(entry.at),
+        at=format_exact(entry.at),
         account_id=entry.account_id,
         entity_id=entry.entity_id,
         lead_id=entry.lead_id,
