@@ -1,14 +1,15 @@
 """The weekly scorecard e-mail: each rep gets last week's scorecard once, through the outbox, from
 the start of the first working day of their (ISO) week in their own zone.
 
-Reads: one Query per ``DUE#SCORECARD#`` shard (the reps due now, whatever the number of reps),
-one batch read of their profiles and organisations' settings, and per rep the one Query of the
-week's counters that ``GET /reps/{id}/scorecard`` makes (``reports.week_scorecard``); then the
-outbox pass. Per rep one transaction: the e-mail queued under its send key
-(``scorecard#<rep>#<week>``, a conditional put) and the schedule moved to next week (conditioned
-on its version), so overlapping or retried runs queue it once. A run after an outage still sends
-later that week; once the week is over, that week's e-mail is skipped (``due_scorecards``).
-A rep without an e-mail address is skipped with a logged reason and moved to next week.
+Reads: one Query per ``DUE#SCORECARD#`` shard (the reps due now, whatever the number of reps), one
+batch read of their profiles and organisations' settings, and per rep the one Query of the week's
+counters that ``GET /reps/{id}/scorecard`` makes (``reports.week_scorecard``); then the outbox pass,
+which sends the e-mails this run queued without reading them back. Per rep one transaction: the
+e-mail queued under its send key (``scorecard#<rep>#<week>``, a conditional put) and the schedule
+moved to next week (conditioned on its version), so overlapping or retried runs queue it once. A run
+after an outage still sends later that week; once the week is over, that week's e-mail is skipped
+(``due_scorecards``). A rep without an e-mail address is skipped with a logged reason and moved to
+next week.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from chalicelib.domain.reps import RepProfile
 from chalicelib.domain.settings import OrgSettings
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
+from chalicelib.persistence import messages as message_store
 from chalicelib.persistence import scorecards as store
 from chalicelib.services import outbox
 from chalicelib.services.reports import week_scorecard
@@ -40,6 +42,7 @@ TEMPLATE = "scorecard.email"
 
 def run(now: datetime) -> dict[str, Any]:
     counts: dict[str, Any] = {"queued": 0, "no_email": 0, "rescheduled": 0, "lost_races": 0, "stale": 0}
+    queued: list[Message] = []
     schedules = store.due_schedules(now)
     if schedules:
         context = store.read_due(schedules)
@@ -51,14 +54,22 @@ def run(now: datetime) -> dict[str, Any]:
                 continue
             settings = context.settings.get(schedule.org_id) or OrgSettings()
             try:
-                counts[handle(schedule, profile, settings, now)] += 1
+                counts[handle(schedule, profile, settings, now, queued=queued)] += 1
             except Conflict:
                 counts["lost_races"] += 1  # another run handled this rep first
-    counts["outbox"] = outbox.deliver_due(now)
+    counts["outbox"] = outbox.deliver_due(now, queued)  # this run's e-mails without reading them back
     return counts
 
 
-def handle(schedule: ScorecardSchedule, profile: RepProfile, settings: OrgSettings, now: datetime) -> str:
+def handle(
+    schedule: ScorecardSchedule,
+    profile: RepProfile,
+    settings: OrgSettings,
+    now: datetime,
+    *,
+    queued: list[Message] | None = None,
+) -> str:
+    """Queue one rep's e-mail (one transaction); the message, as stored, is added to ``queued``."""
     rep = RepSchedule(profile.user_id, profile.timezone, profile.working_hours, schedule.last_sent_week)
     due = due_scorecards([rep], now)
     if not due:  # moved meanwhile (a lagging index entry, or a zone moved west): key it anew
@@ -91,5 +102,7 @@ def handle(schedule: ScorecardSchedule, profile: RepProfile, settings: OrgSettin
         updated_at=now,
     )
     store.queue(schedule, after, message, send_key=item.send_key)
+    if queued is not None:
+        queued.append(message_store.as_queued(message))
     logger.info("scorecard e-mail queued", extra={**log, "message_id": message.id})
     return "queued"
