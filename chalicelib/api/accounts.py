@@ -70,7 +70,8 @@ def patch_account(call: Call) -> AccountOut:
     "DELETE",
     summary=(
         "Erase an account and everything attached to it. A rep erases only an account they own whose "
-        "leads are all theirs: 404 for one they see only through a lead, 409 (other_reps_leads) otherwise"
+        "leads are all theirs: 404 for one they see only through a lead, 409 (other_reps_leads) otherwise. "
+        "Its orders leave the match-key histories; 409 (retry) if orders kept landing on its contacts meanwhile"
     ),
     tags=TAGS,
     status=204,

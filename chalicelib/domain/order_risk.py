@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -201,3 +202,14 @@ def trim(entries: dict[str, dict[str, Any]], keep: int = MAX_HISTORY - 1) -> lis
         return []
     ranked = sorted(entries.items(), key=lambda kv: (kv[1].get("outcome") in FAILURE_POINTS, str(kv[1].get("at"))))
     return [order_id for order_id, _ in ranked[: len(entries) - keep]]
+
+
+def forgotten(entries: dict[str, dict[str, Any]], order_ids: Collection[str], account_id: str) -> list[str]:
+    """Which entries of a match key's history an erased customer takes with them: their orders,
+    and any other entry naming their account. Nothing of theirs may stay to flag someone who
+    shares the phone, e-mail or address."""
+    return sorted(
+        order_id
+        for order_id, entry in entries.items()
+        if order_id in order_ids or entry.get("account_id") == account_id
+    )

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pynamodb.expressions.condition import size
+
 from chalicelib.domain.accounts import Account
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.normalize import fold_name, name_search_keys
+from chalicelib.domain.order_risk import forgotten
 from chalicelib.domain.principal import Principal
 from chalicelib.persistence import db, keys, raw
 from chalicelib.persistence.models import (
@@ -17,10 +20,15 @@ from chalicelib.persistence.models import (
     Item,
     LeadItem,
     LinkItem,
+    MatchKeyItem,
     NameKeyItem,
+    OrderItem,
 )
 
 STALE = "The account was changed by someone else; reload it and apply your edit again."
+MATCH_KEY_ATTEMPTS = 3  # reads of the match keys an erasure edits (again after a lost race)
+MATCH_KEYS_PER_TRANSACTION = 100  # DynamoDB's limit of operations in one TransactWriteItems
+MATCH_KEYS_BUSY = "Orders were being placed with this customer's phone, e-mail or address; retry the erasure."
 NAME_PAGE_OVERFETCH = 2  # name keys per account are few; read a little more than a page
 
 
@@ -338,6 +346,15 @@ def _visible(
 
 
 @dataclass(frozen=True)
+class MatchKeyErasure:
+    """What erasing a customer does to one match key their orders used."""
+
+    pk: str
+    entries: list[str]  # the customer's entries in its history (order ids)
+    others: int  # how many entries of other customers it held when read; none: the item goes
+
+
+@dataclass(frozen=True)
 class Erasure:
     """What erasing an account removes, read before anything is deleted."""
 
@@ -345,6 +362,7 @@ class Erasure:
     doomed: list[tuple[str, str]]  # every key but the profile's
     lead_owners: list[str]  # the owner of each lead attached to the account
     rows: list[Item] = field(default_factory=list)  # what is attached (the report counters take it off)
+    match_keys: list[MatchKeyErasure] = field(default_factory=list)  # histories naming its orders
 
 
 @db.bound
@@ -359,9 +377,28 @@ def attached_rows(org_id: str, account_id: str) -> list[Item]:
     return rows
 
 
+def _match_key_erasures(account: Account, rows: list[Item]) -> list[MatchKeyErasure]:
+    """The match keys the account's orders used, as they are now: one consistent BatchGetItem
+    (none for a customer without orders, or once a retried erasure has emptied them)."""
+    orders = [row for row in rows if isinstance(row, OrderItem)]
+    pks = list(dict.fromkeys(str(pk) for order in orders for pk in order.match_keys or []))
+    if not pks:
+        return []
+    order_ids = {order.id for order in orders}
+    changes = []
+    for item in db.batch_get([(pk, keys.MATCH_HISTORY) for pk in pks]):
+        if isinstance(item, MatchKeyItem):
+            entries = db.plain(item.orders)
+            ours = forgotten(entries, order_ids, account.id)
+            if ours:
+                changes.append(MatchKeyErasure(item.pk, ours, len(entries) - len(ours)))
+    return sorted(changes, key=lambda change: change.pk)
+
+
 @db.bound
 def plan_erasure(account: Account) -> Erasure:
-    """One Query of the account partition and one per attached partition (a lead's, an order's)."""
+    """One Query of the account partition and one per attached partition (a lead's, an order's),
+    then one BatchGetItem of the match keys its orders used."""
     pk = keys.account(account.org_id, account.id)
     rows = attached_rows(account.org_id, account.id)
     lead_owners = [row.owner_id for row in rows if isinstance(row, LeadItem)]
@@ -369,18 +406,60 @@ def plan_erasure(account: Account) -> Erasure:
     doomed += [(claim.pk, claim.sk) for claim in _claims(account).values()]
     doomed += list(_name_keys(account).keys())
     profile = (pk, keys.PROFILE)
-    return Erasure(account, [key for key in dict.fromkeys(doomed) if key != profile], lead_owners, rows)
+    doomed = [key for key in dict.fromkeys(doomed) if key != profile]
+    return Erasure(account, doomed, lead_owners, rows, _match_key_erasures(account, rows))
+
+
+def _forget(tx: db.Transaction, change: MatchKeyErasure) -> None:
+    """Take the customer's entries out of one match key. Conditioned on what was read, so a
+    concurrent order is never lost and no empty history (its pk names the phone, e-mail or
+    address) is left behind: the item is deleted only while it holds exactly the customer's
+    entries (an order placed meanwhile makes it larger, or trims one of them away), and the
+    entries are removed only while more than they remain (another customer's erasure may have
+    emptied the rest meanwhile). A lost race is read again."""
+    probe = MatchKeyItem(change.pk, keys.MATCH_HISTORY)
+    orders: Any = MatchKeyItem.orders  # indexed by order id: PynamoDB types a map path loosely
+    if change.others == 0:
+        condition = size(MatchKeyItem.orders) == len(change.entries)
+        for order_id in change.entries:
+            condition &= orders[order_id].exists()
+        tx.delete(probe, condition, conflict=MATCH_KEYS_BUSY)
+    else:
+        actions = [orders[order_id].remove() for order_id in change.entries]
+        tx.update(probe, actions, size(MatchKeyItem.orders) > len(change.entries), conflict=MATCH_KEYS_BUSY)
+
+
+def _take_orders_out_of_match_keys(plan: Erasure) -> int:
+    """One TransactWriteItems per 100 match keys (usually one); returns how many were deleted.
+    Idempotent: a retried erasure reads keys that no longer name the customer and writes nothing."""
+    changes = plan.match_keys
+    deleted = 0
+    for attempt in range(1, MATCH_KEY_ATTEMPTS + 1):
+        try:
+            for chunk in db.chunked(changes, MATCH_KEYS_PER_TRANSACTION):
+                with db.transaction() as tx:
+                    for change in chunk:
+                        _forget(tx, change)
+                deleted += sum(1 for change in chunk if change.others == 0)
+            return deleted
+        except Conflict:
+            if attempt == MATCH_KEY_ATTEMPTS:
+                raise
+            changes = _match_key_erasures(plan.account, plan.rows)
+    return deleted
 
 
 @db.bound
 def erase(plan: Erasure) -> int:
     """Delete the account and everything attached to it; returns how many items were removed."""
-    # Delete the profile last so a retried erasure can still find what is left, and the account
-    # partition (its #LINK# items) after the partitions they link: a retry finds the rest through them.
+    # The match keys first, while the orders that name them are still there: a retried erasure
+    # finds them again. Then the account partition (its #LINK# items) after the partitions they
+    # link, and the profile last, so a retry can always find what is left.
+    removed = _take_orders_out_of_match_keys(plan)
     pk = keys.account(plan.account.org_id, plan.account.id)
     db.batch_write(deletes=sorted(plan.doomed, key=lambda key: key[0] == pk))
     db.batch_write(deletes=[(keys.account(plan.account.org_id, plan.account.id), keys.PROFILE)])
-    return len(plan.doomed) + 1
+    return removed + len(plan.doomed) + 1
 
 
 add_creation = add  # the name used before ``add``; kept for code written against it

@@ -9,7 +9,15 @@ import pytest
 
 from chalicelib.domain import ladder
 from chalicelib.domain.errors import InvalidTransition, ValidationFailed
-from chalicelib.domain.order_risk import PastOrder, address_key, assess, match_keys, normalize_address_text, trim
+from chalicelib.domain.order_risk import (
+    PastOrder,
+    address_key,
+    assess,
+    forgotten,
+    match_keys,
+    normalize_address_text,
+    trim,
+)
 from chalicelib.domain.orders import (
     OrderCreate,
     apply_event,
@@ -166,6 +174,18 @@ def test_trim_keeps_failures():
     entries = {f"o{i}": {"at": f"2026-01-{i + 1:02d}", "outcome": "refused" if i == 0 else None} for i in range(60)}
     dropped = trim(entries)
     assert len(dropped) == 60 - 49 and "o0" not in dropped and "o1" in dropped
+
+
+def test_an_erased_customer_takes_their_orders_and_any_entry_naming_them_out_of_a_history():
+    entries = {
+        "o3": {"account_id": "acc-a", "outcome": "refused"},
+        "o1": {"account_id": "acc-b", "outcome": "refused"},
+        "o2": {"account_id": "acc-a"},  # no link named it (an order of theirs all the same)
+        "o4": {"account_id": "acc-c"},
+    }
+    assert forgotten(entries, {"o3", "o9"}, "acc-a") == ["o2", "o3"]
+    assert forgotten(entries, set(), "acc-x") == []
+    assert forgotten({}, {"o1"}, "acc-a") == []
 
 
 def test_ladder_steps_in_time_order():
