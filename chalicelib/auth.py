@@ -9,6 +9,7 @@ API Gateway's authorizer checks them too, but ``chalice local`` does not, so we 
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -40,13 +41,31 @@ def principal_from_header(authorization: str | None, settings: Environment) -> P
 
 
 def verify(token: str, settings: Environment) -> dict[str, Any]:
+    """The token's claims once its signature, issuer and claims check out.
+
+    A front end sends the same token with every request for up to an hour, so a warm Lambda keeps
+    the claims of the tokens it has verified (``_verified``, keyed by the exact token and the keys
+    it was checked against; a token that fails is never kept) and checks only the expiry again.
+    """
+    claims = _verified(
+        token, settings.jwt_secret, settings.cognito_user_pool_id, settings.cognito_client_id, settings.is_local
+    )
+    if float(claims["exp"]) + LEEWAY_SECONDS < time.time():  # PyJWT accepted it as a number
+        raise Unauthenticated("The token has expired.")
+    return dict(claims)
+
+
+@lru_cache(maxsize=1024)
+def _verified(
+    token: str, secret: str, user_pool_id: str | None, client_id: str | None, is_local: bool
+) -> dict[str, Any]:
     import jwt  # here, not at import: PyJWT loads cryptography, which public routes never need
 
     options: Any = {"require": ["exp", "sub"]}
     try:
-        if settings.cognito_user_pool_id:
-            region = settings.cognito_user_pool_id.split("_", 1)[0]
-            issuer = f"https://cognito-idp.{region}.amazonaws.com/{settings.cognito_user_pool_id}"
+        if user_pool_id:
+            region = user_pool_id.split("_", 1)[0]
+            issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
             signing_key = _jwks_client(f"{issuer}/.well-known/jwks.json").get_signing_key_from_jwt(token)
             # ID tokens carry the app client in ``aud``, access tokens in ``client_id``: check both below.
             claims = jwt.decode(
@@ -59,17 +78,17 @@ def verify(token: str, settings: Environment) -> dict[str, Any]:
             )
             if claims.get("token_use") not in ("id", "access"):
                 raise Unauthenticated("The token is neither a Cognito ID nor access token.")
-            if settings.cognito_client_id and settings.cognito_client_id not in (
+            if client_id and client_id not in (
                 claims.get("aud"),
                 claims.get("client_id"),
             ):
                 raise Unauthenticated("The token was issued for another client.")
             return claims
-        if not settings.is_local and settings.jwt_secret == DEFAULT_JWT_SECRET:
+        if not is_local and secret == DEFAULT_JWT_SECRET:
             # A cloud stage without its user pool configured must not fall back to the secret
             # everyone can read in the README.
             raise Unavailable("Sign-in is not configured for this stage.")
-        return jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], options=options, leeway=LEEWAY_SECONDS)
+        return jwt.decode(token, secret, algorithms=["HS256"], options=options, leeway=LEEWAY_SECONDS)
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("The token has expired.")
     except (jwt.PyJWTError, ValueError) as error:

@@ -126,3 +126,30 @@ def test_a_token_expired_31_seconds_ago_is_refused_and_10_seconds_ago_accepted()
         principal_from_header(f"Bearer {_token(exp=int(time.time()) - 31)}", environment())
     p = principal_from_header(f"Bearer {_token(exp=int(time.time()) - 10)}", environment())
     assert p.user_id == "u1"
+
+
+def test_a_verified_token_is_refused_once_it_expires_though_its_claims_are_kept(monkeypatch):
+    token = _token(exp=int(time.time()) + 60)
+    assert principal_from_header(f"Bearer {token}", environment()).user_id == "u1"  # verified and kept
+    later = time.time() + 60 + 31  # past exp and the 30 s leeway
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(Unauthenticated, match="expired"):
+        principal_from_header(f"Bearer {token}", environment())
+
+
+def test_a_verified_token_is_checked_again_against_another_secret():
+    from dataclasses import replace
+
+    token = _token()
+    assert principal_from_header(f"Bearer {token}", environment()).user_id == "u1"
+    rotated = replace(environment(), jwt_secret="a-rotated-secret-of-at-least-32-bytes")
+    with pytest.raises(Unauthenticated, match="not valid"):
+        principal_from_header(f"Bearer {token}", rotated)
+
+
+def test_kept_claims_are_a_copy_a_caller_cannot_alter():
+    from chalicelib.auth import verify
+
+    token = _token()
+    verify(token, environment())["org"] = "other"
+    assert principal_from_header(f"Bearer {token}", environment()).org_id == "o1"
