@@ -89,7 +89,7 @@ class Item(Model):
 
     @classmethod
     def _instantiate(cls: type[_I], attribute_values: dict[str, dict[str, Any]]) -> _I:
-        """What PynamoDB's ``_instantiate`` makes of a stored item, at a third of its cost.
+        """What PynamoDB's ``_instantiate`` makes of a stored item, 1.4 to 2.3 times faster.
 
         PynamoDB builds the instance, applies every default twice and stores each attribute
         through its descriptor (~100 µs for an account or a lead: most of a list page's own time).
