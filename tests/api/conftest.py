@@ -150,27 +150,34 @@ def api() -> Iterator[Api]:
 
 
 @pytest.fixture
-def ddb_calls() -> Iterator[Callable[[], list[str]]]:
-    """Counts DynamoDB API calls made by any botocore client (PynamoDB's and Powertools')."""
-    calls: list[str] = []
+def ddb_requests() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB request made by any botocore client (PynamoDB's and Powertools'), as
+    (operation, parameters), in order."""
+    sent: list[tuple[str, dict[str, Any]]] = []
     original = botocore.client.BaseClient._make_api_call
 
-    def counting(self: Any, operation: str, params: Any) -> Any:
+    def recording(self: Any, operation: str, params: Any) -> Any:
         if self.meta.service_model.service_name == "dynamodb":
-            calls.append(operation)
+            sent.append((operation, params))
         return original(self, operation, params)
 
-    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
-
-    def snapshot() -> list[str]:
-        taken = list(calls)
-        calls.clear()
-        return taken
-
+    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
     try:
-        yield snapshot
+        yield sent
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def ddb_calls(ddb_requests: list[tuple[str, dict[str, Any]]]) -> Callable[[], list[str]]:
+    """Counts DynamoDB API calls: each call gives the operations made since the last one."""
+
+    def snapshot() -> list[str]:
+        taken = [operation for operation, _ in ddb_requests]
+        ddb_requests.clear()
+        return taken
+
+    return snapshot
 
 
 @pytest.fixture
