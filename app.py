@@ -26,8 +26,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.http import CSV_MEDIA_TYPES
 from chalicelib.ids import new_id
-from chalicelib.jobs import JOBS, Job, run_job
-from chalicelib.jobs import imports as import_jobs
+from chalicelib.jobs import JOBS, Job, handle_work_message, run_job
 from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="tawasul")
@@ -65,14 +64,15 @@ app.register_blueprint(coupons.bp)
 app.register_blueprint(reports.bp)
 
 
-# S3 upload events reach the import queue through SQS (infra/ wires bucket -> queue + DLQ);
-# Chalice needs the queue name when it packages the app, so it is read here.
+# The work queue: S3 upload events reach it through SQS (infra/ wires bucket -> queue + DLQ), and
+# import continuations and account erasures are sent to it; Chalice needs the queue name when it
+# packages the app, so it is read here.
 @app.on_sqs_message(queue=os.environ.get("TAWASUL_IMPORT_QUEUE", "tawasul-local-imports"), batch_size=1)
 def import_worker(event: Any) -> None:
     # The event's own context: Chalice sets app.lambda_context only for HTTP requests.
     remaining = getattr(event.context, "get_remaining_time_in_millis", None)
     for record in event:
-        import_jobs.handle_message(record.body, remaining)
+        handle_work_message(record.body, remaining)
 
 
 @app.lambda_function(name="rebuild_reports")

@@ -202,10 +202,24 @@ def seed_scorecards(due: int, not_due: int) -> Seeded:
     return Seeded(due, not_due, at)
 
 
+def seed_erasures(due: int, not_due: int) -> Seeded:
+    """``due`` erasure requests the worker has not finished by their moment (a lost message) among
+    ``not_due`` requested moments ago (the worker is still on them)."""
+    from chalicelib.persistence import accounts as store
+
+    items = [
+        store._erasure_entry(ORG, f"acc-{i:06d}", T0 - timedelta(minutes=1) if i < due else T0 + timedelta(minutes=2))
+        for i in range(due + not_due)
+    ]
+    _write(items)
+    return Seeded(due, not_due, T0, handled_keys=("queued", "not_queued"))
+
+
 # The one table: a new job adds its seeder here (a job without one is reported, not measured).
 SEEDERS: dict[str, Seeder] = {
     "confirmation_ladder": seed_ladder,
     "follow_ups": seed_follow_ups,
+    "resume_erasures": seed_erasures,
     "resume_stalled_imports": seed_stalled_imports,
     "weekly_scorecards": seed_scorecards,
 }

@@ -115,11 +115,11 @@ def provision_import_queue(bucket: str, queue: str) -> str:
 
 
 def poll_import_queue(wait_seconds: int = 1) -> int:
-    """Deliver waiting import-queue messages to the worker, as the SQS event source would."""
+    """Deliver waiting work-queue messages (imports, erasures) to the worker, as the SQS event source would."""
     import boto3
 
     from chalicelib.config import environment
-    from chalicelib.jobs.imports import handle_message
+    from chalicelib.jobs import handle_work_message
 
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=environment().import_queue)["QueueUrl"]
@@ -127,7 +127,7 @@ def poll_import_queue(wait_seconds: int = 1) -> int:
     for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=wait_seconds).get(
         "Messages", []
     ):
-        handle_message(message["Body"])
+        handle_work_message(message["Body"])
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         handled += 1
     return handled
@@ -144,19 +144,19 @@ def run_jobs_once() -> dict[str, Any]:
 
 
 def _job_loop(stop: threading.Event) -> None:
-    """Run each job on its rate, as EventBridge schedules would in the cloud, and feed the import
-    queue to its worker, as the SQS event source mapping would."""
+    """Run each job on its rate, as EventBridge schedules would in the cloud, and feed the work
+    queue (imports, erasures) to its worker, as the SQS event source mapping would."""
     from chalicelib.jobs import JOBS, run_job
 
     last: dict[str, float] = {}
     while not stop.wait(1):
         try:
-            while not stop.is_set() and poll_import_queue(wait_seconds=0):  # uploads are processed end to end
+            while not stop.is_set() and poll_import_queue(wait_seconds=0):  # uploads and erasures end to end
                 pass
         except Exception:
             if stop.is_set():
                 return  # moto may already be gone: nothing to report while stopping
-            log.exception("import queue poll failed")
+            log.exception("work queue poll failed")
         for name, job in JOBS.items():
             if stop.is_set():
                 return

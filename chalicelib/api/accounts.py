@@ -9,7 +9,7 @@ from chalice import Blueprint
 from chalicelib.api.http import Call, QueryParam, Result, endpoint, page
 from chalicelib.api.lazy import service
 from chalicelib.api.presenters import account_out
-from chalicelib.api.schemas import AccountOut, AccountPage
+from chalicelib.api.schemas import AccountOut, AccountPage, ErasureOut
 from chalicelib.domain.accounts import AccountCreate, AccountPatch
 
 if TYPE_CHECKING:
@@ -69,14 +69,18 @@ def patch_account(call: Call) -> AccountOut:
     "/accounts/{account_id}",
     "DELETE",
     summary=(
-        "Erase an account and everything attached to it. A rep erases only an account they own whose "
-        "leads are all theirs: 404 for one they see only through a lead, 409 (other_reps_leads) otherwise. "
-        "Its orders leave the match-key histories; 409 (retry) if orders kept landing on its contacts meanwhile"
+        "Erase an account and everything attached to it. 202: the account, its e-mail/phone claims and "
+        "name keys are gone at once (reads answer 404, its contacts are free again); its leads, orders, "
+        "timeline, messages, match-key entries and report counts follow within minutes (a background "
+        "worker, retried until done). A rep erases only an account they own whose leads are all theirs: "
+        "404 for one they see only through a lead, 409 (other_reps_leads) otherwise; 409 if the account "
+        "changed meanwhile"
     ),
     tags=TAGS,
-    status=204,
+    response=ErasureOut,
+    status=202,
     errors=[409],
 )
 def delete_account(call: Call) -> Result:
-    accounts.delete_account(call.principal, call.path["account_id"])
-    return Result(None, 204)
+    request = accounts.delete_account(call.principal, call.path["account_id"])
+    return Result({"account_id": request.account_id, "status": "erasing"}, 202)

@@ -144,6 +144,14 @@ class ImportOut(Out):
     version: int
 
 
+class ErasureOut(Out):
+    """An accepted erasure: the account is gone from every read at once; what hangs off it follows
+    within minutes (the background worker)."""
+
+    account_id: str
+    status: Literal["erasing"]
+
+
 class ImportUploadOut(Out):
     import_id: str
     upload_url: str

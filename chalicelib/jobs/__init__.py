@@ -19,6 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from chalicelib.jobs import erasures as erasure_jobs
 from chalicelib.jobs import follow_ups as follow_up_jobs
 from chalicelib.jobs import imports as import_jobs
 from chalicelib.jobs import orders as order_jobs
@@ -29,7 +30,7 @@ class Right(StrEnum):
     """An AWS permission a job may need beyond the main table; infra/tawasul_infra/rights.py maps
     every member to its IAM statements (a test fails if one is missing)."""
 
-    SEND_IMPORT_QUEUE = "send_import_queue"  # sqs:SendMessage on the import queue (continuations)
+    SEND_IMPORT_QUEUE = "send_import_queue"  # sqs:SendMessage on the work queue (import continuations, erasures)
     SEND_EMAIL = "send_email"  # ses:SendEmail / SendRawEmail from the account's verified identities
     PUBLISH_SMS = "publish_sms"  # sns:Publish (SMS to a phone number)
     SEND_WHATSAPP = "send_whatsapp"  # social-messaging:SendWhatsAppMessage (AWS End User Messaging)
@@ -73,6 +74,12 @@ JOBS: Mapping[str, Job] = _by_name(
         ),
         Job("follow_ups", rate_minutes=5, run=follow_up_jobs.send_follow_ups, rights=SENDS_MESSAGES),
         Job("weekly_scorecards", rate_minutes=15, run=scorecard_jobs.weekly_scorecards, rights=SENDS_MESSAGES),
+        Job(
+            "resume_erasures",
+            rate_minutes=5,
+            run=erasure_jobs.resume_erasures,
+            rights=frozenset({Right.SEND_IMPORT_QUEUE}),
+        ),
     ]
 )
 
@@ -98,3 +105,10 @@ def run_job(job: Job) -> dict[str, Any]:
             if outcome == "failed":
                 metrics.add_metric(name="JobFailures", unit="Count", value=1)
             metrics.flush_metrics()
+
+
+def handle_work_message(body: str, remaining_ms: Callable[[], int] | None = None) -> None:
+    """One message of the work queue (the import queue): an account erasure, or an import to
+    start or continue (an upload's S3 event, a continuation)."""
+    if not erasure_jobs.handle_message(body):
+        import_jobs.handle_message(body, remaining_ms)

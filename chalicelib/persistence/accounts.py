@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.expressions.condition import size
@@ -12,11 +13,12 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.normalize import fold_name, name_search_keys
 from chalicelib.domain.order_risk import forgotten
 from chalicelib.domain.principal import Principal
-from chalicelib.persistence import db, keys, raw
+from chalicelib.persistence import db, due, keys, raw
 from chalicelib.persistence.models import (
     AccessItem,
     AccountItem,
     ClaimItem,
+    DueItem,
     Item,
     LeadItem,
     LinkItem,
@@ -29,6 +31,8 @@ STALE = "The account was changed by someone else; reload it and apply your edit 
 MATCH_KEY_ATTEMPTS = 3  # reads of the match keys an erasure edits (again after a lost race)
 MATCH_KEYS_PER_TRANSACTION = 100  # DynamoDB's limit of operations in one TransactWriteItems
 MATCH_KEYS_BUSY = "Orders were being placed with this customer's phone, e-mail or address; retry the erasure."
+# An erasure the worker has not finished by then is queued again by the sweeper (resume_erasures).
+ERASURE_RETRY_AFTER = timedelta(minutes=2)
 NAME_PAGE_OVERFETCH = 2  # name keys per account are few; read a little more than a page
 
 
@@ -358,11 +362,25 @@ class MatchKeyErasure:
 class Erasure:
     """What erasing an account removes, read before anything is deleted."""
 
-    account: Account
-    doomed: list[tuple[str, str]]  # every key but the profile's
+    org_id: str
+    account_id: str
+    doomed: list[tuple[str, str]]  # every attached item (the profile went with the request)
     lead_owners: list[str]  # the owner of each lead attached to the account
     rows: list[Item] = field(default_factory=list)  # what is attached (the report counters take it off)
     match_keys: list[MatchKeyErasure] = field(default_factory=list)  # histories naming its orders
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    """An erasure asked for and not finished: its due entry (``keys.erasure_due``) names it."""
+
+    org_id: str
+    account_id: str
+    entry_sk: str
+
+    @property
+    def entry_key(self) -> tuple[str, str]:
+        return keys.erasure_due(keys.shard_of(self.account_id, keys.ERASURE_SHARDS)), self.entry_sk
 
 
 @db.bound
@@ -377,7 +395,7 @@ def attached_rows(org_id: str, account_id: str) -> list[Item]:
     return rows
 
 
-def _match_key_erasures(account: Account, rows: list[Item]) -> list[MatchKeyErasure]:
+def _match_key_erasures(account_id: str, rows: list[Item]) -> list[MatchKeyErasure]:
     """The match keys the account's orders used, as they are now: one consistent BatchGetItem
     (none for a customer without orders, or once a retried erasure has emptied them)."""
     orders = [row for row in rows if isinstance(row, OrderItem)]
@@ -389,25 +407,85 @@ def _match_key_erasures(account: Account, rows: list[Item]) -> list[MatchKeyEras
     for item in db.batch_get([(pk, keys.MATCH_HISTORY) for pk in pks]):
         if isinstance(item, MatchKeyItem):
             entries = db.plain(item.orders)
-            ours = forgotten(entries, order_ids, account.id)
+            ours = forgotten(entries, order_ids, account_id)
             if ours:
                 changes.append(MatchKeyErasure(item.pk, ours, len(entries) - len(ours)))
     return sorted(changes, key=lambda change: change.pk)
 
 
 @db.bound
-def plan_erasure(account: Account) -> Erasure:
-    """One Query of the account partition and one per attached partition (a lead's, an order's),
-    then one BatchGetItem of the match keys its orders used."""
-    pk = keys.account(account.org_id, account.id)
-    rows = attached_rows(account.org_id, account.id)
+def plan_erasure(org_id: str, account_id: str) -> Erasure:
+    """What the erasure worker removes, read before anything is deleted: one Query of the account
+    partition and one per attached partition (a lead's, an order's), then one BatchGetItem of the
+    match keys its orders used. The profile, claims and name keys went with the request."""
+    rows = attached_rows(org_id, account_id)
     lead_owners = [row.owner_id for row in rows if isinstance(row, LeadItem)]
-    doomed: list[tuple[str, str]] = [(row.pk, row.sk) for row in rows]
-    doomed += [(claim.pk, claim.sk) for claim in _claims(account).values()]
-    doomed += list(_name_keys(account).keys())
-    profile = (pk, keys.PROFILE)
-    doomed = [key for key in dict.fromkeys(doomed) if key != profile]
-    return Erasure(account, doomed, lead_owners, rows, _match_key_erasures(account, rows))
+    doomed = list(dict.fromkeys((str(row.pk), str(row.sk)) for row in rows))
+    return Erasure(org_id, account_id, doomed, lead_owners, rows, _match_key_erasures(account_id, rows))
+
+
+@db.bound
+def lead_owners(account: Account) -> list[str]:
+    """The owner of each lead attached to the account: one Query of its lead links, one
+    BatchGetItem of those leads (none without leads)."""
+    pk = keys.account(account.org_id, account.id)
+    links = Item.query(pk, Item.sk.startswith(keys.link(keys.LEAD, "")), consistent_read=True)
+    targets = [(str(row.target_pk), keys.PROFILE) for row in links if isinstance(row, LinkItem)]
+    return [row.owner_id for row in db.batch_get(targets) if isinstance(row, LeadItem)] if targets else []
+
+
+def _erasure_entry(org_id: str, account_id: str, due_at: datetime) -> DueItem:
+    return DueItem(
+        keys.erasure_due(keys.shard_of(account_id, keys.ERASURE_SHARDS)),
+        keys.due_entry(due_at, org_id, account_id),
+        org_id=org_id,
+        account_id=account_id,
+        target_pk=keys.account(org_id, account_id),
+        target_sk=keys.PROFILE,
+    )
+
+
+@db.bound
+def request_erasure(account: Account, at: datetime) -> ErasureRequest:
+    """The erasure request, one transaction: the profile goes (conditioned on the version read, so
+    an edit meanwhile cannot leave a claim behind), with its e-mail/phone claims and name keys,
+    so the account is gone from every read and search at once and its contacts are free again;
+    and a due entry asks for the rest (``erase``). A lead, interaction or order that would attach
+    to the account from now on fails its account check."""
+    entry = _erasure_entry(account.org_id, account.id, at + ERASURE_RETRY_AFTER)
+    with db.transaction() as tx:
+        tx.delete(
+            AccountItem(keys.account(account.org_id, account.id), keys.PROFILE),
+            AccountItem.version == account.version,
+            conflict=STALE,
+        )
+        for claim in _claims(account).values():
+            tx.delete(claim)
+        for name_key in _name_keys(account).values():
+            tx.delete(name_key)
+        tx.save(entry)
+    return ErasureRequest(account.org_id, account.id, str(entry.sk))
+
+
+@db.bound
+def pending_erasure(org_id: str, account_id: str, entry_sk: str) -> ErasureRequest | None:
+    """The request behind a queue message, if it is not finished yet (one GetItem)."""
+    try:
+        entry = DueItem.get(*ErasureRequest(org_id, account_id, entry_sk).entry_key, consistent_read=True)
+    except DueItem.DoesNotExist:
+        return None
+    if entry.org_id != org_id or entry.account_id != account_id:
+        return None
+    return _request(entry)
+
+
+def _request(entry: DueItem) -> ErasureRequest:
+    return ErasureRequest(entry.org_id, str(entry.account_id), str(entry.sk))
+
+
+def stalled_erasures(now: datetime) -> list[ErasureRequest]:
+    """Requests not finished by their moment (a lost or failed queue message): one Query per shard."""
+    return [_request(entry) for entry in due.entries(keys.erasure_due, keys.ERASURE_SHARDS, now)]
 
 
 def _forget(tx: db.Transaction, change: MatchKeyErasure) -> None:
@@ -445,21 +523,21 @@ def _take_orders_out_of_match_keys(plan: Erasure) -> int:
         except Conflict:
             if attempt == MATCH_KEY_ATTEMPTS:
                 raise
-            changes = _match_key_erasures(plan.account, plan.rows)
+            changes = _match_key_erasures(plan.account_id, plan.rows)
     return deleted
 
 
 @db.bound
-def erase(plan: Erasure) -> int:
-    """Delete the account and everything attached to it; returns how many items were removed."""
+def erase(plan: Erasure, request: ErasureRequest) -> int:
+    """Delete everything attached to the account; returns how many items were removed. The
+    request's due entry goes last, so a retry can always find what is left."""
     # The match keys first, while the orders that name them are still there: a retried erasure
-    # finds them again. Then the account partition (its #LINK# items) after the partitions they
-    # link, and the profile last, so a retry can always find what is left.
+    # finds them again. Then the account partition (its #LINK# items) after the partitions they link.
     removed = _take_orders_out_of_match_keys(plan)
-    pk = keys.account(plan.account.org_id, plan.account.id)
+    pk = keys.account(plan.org_id, plan.account_id)
     db.batch_write(deletes=sorted(plan.doomed, key=lambda key: key[0] == pk))
-    db.batch_write(deletes=[(keys.account(plan.account.org_id, plan.account.id), keys.PROFILE)])
-    return removed + len(plan.doomed) + 1
+    db.batch_write(deletes=[request.entry_key])
+    return removed + len(plan.doomed)
 
 
 add_creation = add  # the name used before ``add``; kept for code written against it

@@ -322,6 +322,15 @@ def outbox_due(shard: int) -> str:
     return f"DUE#OUTBOX#{shard}"
 
 
+ERASURE_SHARDS = 4
+
+
+def erasure_due(shard: int) -> str:
+    """Partition of account erasures requested and not finished yet, across organisations: the
+    worker deletes an entry when it is done; the sweeper re-queues entries older than their moment."""
+    return f"DUE#ERASURE#{shard}"
+
+
 def due_entry(due_at: datetime, org_id: str, entity_id: str) -> str:
     return f"{moment(due_at)}#{org_id}#{entity_id}"
 

@@ -186,12 +186,14 @@ class TawasulStack(Stack):
         function: Function, *, stage: str, database: Database, uploads: Uploads, rights: dict[str, frozenset[Right]]
     ) -> None:
         """Least privilege per kind of function: every function works on the main table; the API
-        also keeps idempotency records and signs upload URLs; the import worker reads uploads
+        also keeps idempotency records, signs upload URLs and queues account erasures on the work
+        queue; the import worker reads uploads
         from its queue; a scheduled job gets the rights it declares in chalicelib/jobs."""
         database.grant_items(function.role, schema.MAIN)
         if function.kind == "api":
             database.grant_items(function.role, schema.IDEMPOTENCY)
             uploads.grant_upload(function.role)
+            uploads.grant_resume(function.role)  # DELETE /accounts/{id} queues the erasure
         if function.kind == "queue":
             unknown = set(function.queue_names) - {uploads.queue_name}
             if unknown:

@@ -42,6 +42,7 @@ def aws() -> Iterator[None]:
             _drop_tables(ddb, list(tables))
         for name, table in tables.items():
             ddb.create_table(**table.create_table_kwargs(name))
+        boto3.client("sqs").create_queue(QueueName=settings.import_queue)  # the work queue (erasures, imports)
         if not EXTERNAL_DYNAMODB:
             yield
             return
@@ -116,6 +117,27 @@ class Api:
         payload = raw if raw is not None else (json.dumps(body, ensure_ascii=False) if body is not None else None)
         response = self.client.http.request(method, path, headers=all_headers, body=payload)
         return Reply(response.status_code, dict(response.headers), response.body)
+
+
+    def erase(self, account_id: str, **who: Any) -> Reply:
+        """``DELETE /accounts/{id}``, then the work queue delivered to the worker Lambda as SQS
+        would (what finishes the erasure in the background)."""
+        reply = self.call("DELETE", f"/accounts/{account_id}", **who)
+        if reply.status == 202:
+            self.drain_work_queue()
+        return reply
+
+    def drain_work_queue(self) -> int:
+        """Deliver every waiting work-queue message to the worker Lambda (batch size 1)."""
+        sqs = boto3.client("sqs")
+        url = sqs.get_queue_url(QueueName=environment().import_queue)["QueueUrl"]
+        delivered = 0
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", []):
+            event = self.client.events.generate_sqs_event(message_bodies=[messages[0]["Body"]], queue_name="imports")
+            self.client.lambda_.invoke("import_worker", event)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+            delivered += 1
+        return delivered
 
 
 @dataclass

@@ -285,17 +285,27 @@ def test_a_failed_request_is_not_remembered(api):
 def test_delete_erases_the_account_and_its_claims(api):
     account = make(api, name="Gone Person", emails=["gone@x.com"], phones=["0503333333"])
     path = f"/accounts/{account['id']}"
+    lead_id = api.call("POST", "/leads", {"account_id": account["id"], "title": "t"}).json["id"]
     r = api.call("DELETE", path)
-    assert r.status == 204 and r.raw in (b"", None)
+    assert r.status == 202 and r.json == {"account_id": account["id"], "status": "erasing"}, r.raw
+    # Before the worker runs: gone from every read and search, its e-mail and phone free again.
     assert api.call("GET", path).is_problem(404)
     assert api.call("DELETE", path).is_problem(404)
+    assert api.call("GET", "/accounts").json["items"] == []
     assert api.call("GET", "/accounts?q=gone").json["items"] == []
-    # The e-mail and phone are free again.
-    assert make(api, emails=["gone@x.com"], phones=["0503333333"])
+    assert api.call("GET", "/accounts?q=gone@x.com").json["items"] == []
+    assert api.call("POST", "/leads", {"account_id": account["id"], "title": "late"}).is_problem(404)
+    again = make(api, name="Gone Again", emails=["gone@x.com"], phones=["0503333333"])
+
+    assert api.drain_work_queue() == 1  # the worker erases the rest
     from chalicelib.persistence.models import Item
 
-    leftovers = [i for i in Item.scan() if account["id"] in (i.pk + i.sk)]  # test-only scan of moto
+    leftovers = [i for i in Item.scan() if account["id"] in (i.pk + i.sk + str(i.attribute_values))]  # test-only scan
     assert leftovers == []
+    assert api.call("GET", f"/leads/{lead_id}", role="manager").is_problem(404)
+    # The new account that took the contacts meanwhile keeps them (the worker leaves claims alone).
+    assert [a["id"] for a in api.call("GET", "/accounts?q=gone@x.com").json["items"]] == [again["id"]]
+    assert api.call("POST", "/accounts", {"name": "Dup", "emails": ["gone@x.com"]}).is_problem(409)
 
 
 # -- lists and search ---------------------------------------------------------------------------
@@ -419,6 +429,7 @@ def test_no_request_path_scans(api, ddb_calls):
         ("GET", "/health", None),
     ]:
         api.call(method, path, body)
+    api.drain_work_queue()  # and the erasure worker
     assert "Scan" not in ddb_calls()
 
 

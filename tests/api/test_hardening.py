@@ -250,7 +250,7 @@ def test_store_failures_on_reads_and_single_or_batch_writes_are_503(api, store_f
         ("BatchGetItem", "InternalServerError", 500, "GET", f"/accounts/{acc['id']}", None, "rep"),
         ("Query", "ThrottlingException", 400, "GET", "/accounts", None, "manager"),
         ("PutItem", "ServiceUnavailable", 503, "PUT", "/settings", {"default_country": "AE"}, "admin"),
-        ("BatchWriteItem", "RequestLimitExceeded", 400, "DELETE", f"/accounts/{acc['id']}", None, "manager"),
+        ("TransactWriteItems", "RequestLimitExceeded", 400, "DELETE", f"/accounts/{acc['id']}", None, "manager"),
     ]
     for operation, code, status, method, path, body, role in cases:
         store_fails(operation, code, status)
@@ -305,10 +305,10 @@ def test_a_rep_cannot_erase_their_account_while_other_reps_leads_hang_off_it(api
     r = api.call("DELETE", f"/accounts/{acc}")
     assert r.is_problem(409), r.raw
     assert r.json["detail"].startswith("2 leads of other reps") and r.json["other_reps_leads"] == 2
-    # The visibility read, the account partition, one Query per lead; nothing written.
-    assert sorted(ddb_calls()) == ["BatchGetItem", "Query", "Query", "Query", "Query"]
+    # The visibility read, the account's lead links, its leads in one batch; nothing written.
+    assert ddb_calls() == ["BatchGetItem", "Query", "BatchGetItem"]
     assert api.call("GET", f"/leads/{theirs[0]}", user="rep-2").status == 200
-    assert api.call("DELETE", f"/accounts/{acc}", user="mgr-1", role="manager").status == 204
+    assert api.erase(acc, user="mgr-1", role="manager").status == 202
     assert api.call("GET", f"/leads/{theirs[1]}", user="rep-3").is_problem(404)
 
 
@@ -318,16 +318,19 @@ def test_a_rep_erases_their_own_account_with_their_own_leads_in_a_few_calls(api,
     acc = account(api, body={"emails": ["mine@x.com"]})
     own = [lead(api, acc)["id"], lead(api, acc)["id"]]
     ddb_calls()
-    assert api.call("DELETE", f"/accounts/{acc}").status == 204
+    assert api.call("DELETE", f"/accounts/{acc}").status == 202
+    # The request: the visibility read, the lead links, the leads (their owners), one transaction.
+    assert ddb_calls() == ["BatchGetItem", "Query", "BatchGetItem", "TransactWriteItems"]
+    assert api.drain_work_queue() == 1
     calls = ddb_calls()
-    # BatchGetItem (visibility), Query (account partition), Query per lead, then the deletes in
-    # one BatchWriteItem (under 25 items) and the profile last in another; before the deletes, one
+    # The worker: the request's entry, Query (account partition), Query per lead, then the deletes
+    # in one BatchWriteItem (under 25 items) and the entry last in another; before the deletes, one
     # UpdateItem per report-counter item the leads added to (organisation day, rep day, the rep's
     # 15-minute scorecard slot, or two if the leads were made across a slot's edge).
     counter_updates = calls.count("UpdateItem")
     assert 3 <= counter_updates <= 4, calls
     rest = [call for call in calls if call != "UpdateItem"]
-    assert sorted(rest) == sorted(["BatchGetItem", "Query", "Query", "Query", "BatchWriteItem", "BatchWriteItem"])
+    assert sorted(rest) == sorted(["GetItem", "Query", "Query", "Query", "BatchWriteItem", "BatchWriteItem"])
     assert all(api.call("GET", f"/leads/{lead_id}").is_problem(404) for lead_id in own)
     assert api.call("GET", f"/accounts/{acc}").is_problem(404)
 

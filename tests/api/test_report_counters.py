@@ -42,5 +42,5 @@ def test_a_move_counts_in_its_own_transaction_and_a_reassignment_moves_the_cohor
     assert day_of(counts, "REP#rep-2")["reached_closing"] == 1
     assert move(api, created["id"], "follow_up", **MANAGER).status == 200
     assert day_of(org_counts(), "ORG")["won"] == 1
-    assert api.call("DELETE", f"/accounts/{acc}", **MANAGER).status == 204
+    assert api.erase(acc, **MANAGER).status == 202
     assert org_counts() == {}  # erasure takes everything off

@@ -9,9 +9,6 @@ from bench.inproc import Caller, Meter
 # Routes over the target today, with the calls they make: each must not get worse, and leaves this
 # list when it is brought to four (the bench prints them as "over 4").
 KNOWN_OVER: dict[str, int] = {
-    # erasure: partitions read, match keys read, counters taken off, orders out of the match keys
-    # (one transaction), batch deletes
-    "DELETE /accounts/{account_id}": 11,
     # a bulk import: job put, settings, lookup, batch writes (profiles last, so a replayed chunk
     # finds every profile complete), progress
     "POST /imports [2 rows inline]": 6,

@@ -146,6 +146,7 @@ def test_roles_get_only_what_their_function_uses(fixture_stack: Template) -> Non
     assert api["dynamodb:PutItem"] == {main, idempotency}
     assert api["s3:PutObject"] == {bucket}
     assert "sqs:ReceiveMessage" not in api and "s3:GetObject*" not in api
+    assert api["sqs:SendMessage"] == {queue}  # DELETE /accounts/{id} queues the erasure
 
     job = grants(fixture_stack, "EveryFiveMinutes")
     assert job["dynamodb:PutItem"] == {main}
@@ -171,6 +172,9 @@ def test_the_job_that_resumes_stalled_imports_may_queue_continuations(dev: Templ
     sweeper = grants(dev, "ResumeStalledImports")
     assert queue in sweeper["sqs:SendMessage"]  # (and its own DLQ)
     assert not any(action.startswith("s3:") for action in sweeper), bucket  # the worker reads the file
+    erasures = grants(dev, "ResumeErasures")
+    assert queue in erasures["sqs:SendMessage"]  # unfinished erasures go back to the worker
+    assert not any(action.startswith("s3:") for action in erasures)
 
 
 # --- API and Cognito --------------------------------------------------------------------------

@@ -86,7 +86,17 @@ def test_account_lifecycle_over_http(stack):
     assert stale.headers["Content-Type"].startswith("application/problem+json")
     other_rep = requests.get(f"{stack}/accounts/{account['id']}", headers=_auth(user="someone-else"), timeout=10)
     assert other_rep.status_code == 404
-    assert requests.delete(f"{stack}/accounts/{account['id']}", headers=_auth(), timeout=10).status_code == 204
+    lead = requests.post(
+        f"{stack}/leads", json={"account_id": account["id"], "title": "smoke"}, headers=_auth(), timeout=10
+    ).json()
+    erased = requests.delete(f"{stack}/accounts/{account['id']}", headers=_auth(), timeout=10)
+    assert erased.status_code == 202 and erased.json() == {"account_id": account["id"], "status": "erasing"}
+    assert requests.get(f"{stack}/accounts/{account['id']}", headers=_auth(), timeout=10).status_code == 404
+    # The stack's worker takes the rest from the work queue within seconds: the lead goes too.
+    deadline = time.monotonic() + 30
+    while requests.get(f"{stack}/leads/{lead['id']}", headers=_auth(), timeout=10).status_code != 404:
+        assert time.monotonic() < deadline, "the erasure worker did not erase the account's lead"
+        time.sleep(0.5)
 
 
 def test_errors_are_problem_json_over_http(stack):
