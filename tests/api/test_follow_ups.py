@@ -361,11 +361,12 @@ def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
     with counted_reads() as reads:
         result = service.run(T0 + timedelta(minutes=1))
     assert result["queued"] == 20 and len(set(handled)) == 20
-    # one Query per shard, one batch read (orders, accounts, settings); then the outbox's Queries
+    # one Query per shard, one batch read (accounts, settings); then the outbox's Queries
     assert [op for op, _ in reads] == ["Query"] * 4 + ["BatchGetItem"] + ["Query"] * 4
-    # 20 due entries (each carries its planned item); 20 orders and accounts: not 5,000 (and not the
-    # 20 items again: 80 before the entries carried them)
-    assert sum(n for _, n in reads) == 20 + 20 * 2
+    # 20 due entries (each carries its planned item, which carries what it needs of its order);
+    # 20 accounts: not 5,000 (and not the 20 items and orders again: 80 before the entries carried
+    # the items, 60 before the items carried their order's snapshot)
+    assert sum(n for _, n in reads) == 20 + 20
 
 
 def test_the_referral_request_opens_one_on_the_won_lead(api, monkeypatch):
@@ -410,3 +411,4 @@ def test_a_follow_up_queued_before_a_refund_is_skipped_not_sent(api, monkeypatch
         "skipped",
         "not sent: the order is refunded",
     )
+
