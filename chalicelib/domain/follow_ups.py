@@ -6,6 +6,9 @@ event: bonus materials, a check-in on each configured day, a review request, a r
 and a coupon for the next purchase. A plan item is identified by (order, kind, day) and stored
 with a conditional put, so planning twice plans nothing new.
 
+Each plan item carries what its messages need of the order besides its status
+(``OrderSnapshot``): none of it changes once the order exists, so the job does not read the order.
+
 When an item falls due, the follow-up job decides (``decide``): skip it (the order was refunded,
 returned, refused or cancelled; the customer opted out; nobody to write to), let it wait (outside
 the organisation's local sending hours or on its weekend) or send it now. Plan items keep their
@@ -20,6 +23,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.orders import Order
 from chalicelib.domain.settings import FollowUpKind, OrgSettings, SendHours
 
@@ -38,6 +42,34 @@ MAX_PLAN_ITEMS = 24
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Status = Literal["planned", "queued", "skipped"]
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    """What a follow-up's message needs of its order besides the status, copied onto the plan on
+    day 0. No route changes an order's lines or contact details once it exists, so the copy stays
+    true and the job need not read the order; the status does change, and the write that acts on a
+    decision made without reading it checks it (``OrderNotOpen``)."""
+
+    first_product: str  # the first line's name: messages name it, "and N more" for the rest
+    lines: int
+    email: str | None = None
+    phone: str | None = None
+
+    @classmethod
+    def of(cls, order: Order) -> OrderSnapshot:
+        first = order.items[0].name if order.items else ""
+        return cls(first_product=first, lines=len(order.items), email=order.email, phone=order.phone)
+
+
+# The order status the job decides with when it did not read the order (the plan's snapshot had
+# all else it needed): its write then checks that the order still exists and is not closed.
+NOT_READ = "not read"
+
+
+class OrderNotOpen(Conflict):
+    """The order closed or was erased after its follow-ups were planned, so a write that assumed
+    it open was refused: read the order and decide again."""
 
 
 @dataclass
@@ -59,6 +91,7 @@ class FollowUp:
     reason: str | None = None  # why it was skipped, or why it waited
     message_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)  # bonus materials as promised on day 0
+    order: OrderSnapshot | None = None  # None: planned before plans carried it (read the order)
     version: int = 0
 
     @property
@@ -86,6 +119,7 @@ def plan_follow_ups(order: Order, settings: OrgSettings, day0: datetime) -> list
     wanted.append(("referral_request", rule.referral_request_day, {}))
     wanted.append(("coupon", rule.coupon.after_days, {}))
     plan: dict[tuple[str, int], FollowUp] = {}
+    snapshot = OrderSnapshot.of(order)
     for kind, day, details in wanted:
         plan.setdefault(
             (kind, day),
@@ -102,6 +136,7 @@ def plan_follow_ups(order: Order, settings: OrgSettings, day0: datetime) -> list
                 created_at=day0,
                 updated_at=day0,
                 details=details,
+                order=snapshot,
             ),
         )
     items = sorted(plan.values(), key=lambda f: (f.due_at, FOLLOW_UP_KINDS.index(f.kind)))
@@ -147,6 +182,7 @@ class Decision:
 def decide(
     item: FollowUp, *, order_status: str | None, opted_out: bool, settings: OrgSettings, now: datetime
 ) -> Decision:
+    """``order_status``: as read, None when the order is gone, or ``NOT_READ``."""
     if order_status is None:
         return Decision("skip", "not sent: the order no longer exists")
     if order_status in ORDER_CLOSED:
@@ -185,14 +221,11 @@ def template_for(item: FollowUp, now: datetime) -> str:
     return item.kind
 
 
-def product_name(order: Order, language: str) -> str:
-    names = [line.name for line in order.items]
-    if not names:
-        return ""
-    if len(names) == 1:
-        return names[0]
-    more = len(names) - 1
-    return f"{names[0]} و{more} غيره" if language == "ar" else f"{names[0]} and {more} more"
+def product_name(order: OrderSnapshot, language: str) -> str:
+    if order.lines <= 1:
+        return order.first_product
+    more = order.lines - 1
+    return f"{order.first_product} و{more} غيره" if language == "ar" else f"{order.first_product} and {more} more"
 
 
 def local_date(at: datetime, timezone: str) -> str:

@@ -306,17 +306,18 @@ class Transaction:
 
     PynamoDB sends condition checks first, then deletes, puts and updates, whatever order they
     were added in, and DynamoDB reports cancellation reasons in the order sent; ``conflicts``
-    lists the messages in that same order so a reason finds its operation.
+    lists the messages in that same order so a reason finds its operation. A check may name the
+    ``Conflict`` itself (a subclass), for a caller that acts on which condition failed.
     """
 
     _ORDER = ("check", "delete", "save", "update")
 
     def __init__(self, tx: TransactWrite) -> None:
         self._tx = tx
-        self._messages: dict[str, list[str | None]] = {kind: [] for kind in self._ORDER}
+        self._messages: dict[str, list[str | Conflict | None]] = {kind: [] for kind in self._ORDER}
 
     @property
-    def conflicts(self) -> list[str | None]:
+    def conflicts(self) -> list[str | Conflict | None]:
         return [message for kind in self._ORDER for message in self._messages[kind]]
 
     def save(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
@@ -333,7 +334,7 @@ class Transaction:
         self._tx.update(item, actions=actions, condition=condition, add_version_condition=False)
         self._messages["update"].append(conflict)
 
-    def check(self, item: models.Item, condition: Any, *, conflict: str) -> None:
+    def check(self, item: models.Item, condition: Any, *, conflict: str | Conflict) -> None:
         self._tx.condition_check(type(item), item.pk, item.sk, condition=condition)
         self._messages["check"].append(conflict)
 
@@ -352,6 +353,8 @@ def transaction() -> Iterator[Transaction]:
         for index, reason in enumerate(reasons):
             if reason is not None and reason.code == "ConditionalCheckFailed":
                 message = conflicts[index] if index < len(conflicts) else None
+                if isinstance(message, Conflict):
+                    raise message
                 raise Conflict(message or "The record changed while you were editing it; reload and retry.")
         if any(reason is not None and reason.code in THROTTLED_REASONS for reason in reasons):
             raise Unavailable("The store is busy; retry shortly.", retry_after_seconds=THROTTLED_RETRY_AFTER) from error

@@ -3,7 +3,9 @@ sharded ``DUE#FOLLOWUP#…`` entry for each item that still has to go out.
 
 Every change of a plan item is conditioned on the version that was read, and deletes (or moves)
 its due entry in the same transaction, so two runs of the job cannot both queue, skip or move
-one item.
+one item. A change that assumes the order open (the job usually decides from the plan's
+``OrderSnapshot``, without reading the order) also checks, in that transaction, that the order
+still exists and is not closed; ``OrderNotOpen`` when it is not.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.coupons import Coupon
-from chalicelib.domain.follow_ups import FollowUp
+from chalicelib.domain.follow_ups import ORDER_CLOSED, FollowUp, OrderNotOpen, OrderSnapshot
 from chalicelib.domain.messages import Message
 from chalicelib.domain.orders import Order
 from chalicelib.domain.referrals import ReferralRequest
@@ -40,6 +42,26 @@ from chalicelib.persistence.timeline import save_new, timeline_entry
 
 ALREADY_PLANNED = "The follow-ups of this order are already planned."
 STALE = "The follow-up was handled by another run."
+ORDER_NOT_OPEN = "The order was closed or erased after its follow-ups were planned."
+
+
+def _snapshot_data(snapshot: OrderSnapshot | None) -> dict[str, Any] | None:
+    if snapshot is None:
+        return None
+    data = {"first_product": snapshot.first_product, "lines": snapshot.lines}
+    return data | {k: v for k, v in (("email", snapshot.email), ("phone", snapshot.phone)) if v}
+
+
+def _snapshot(raw: Any) -> OrderSnapshot | None:
+    data = db.plain(raw)
+    if not data:
+        return None
+    return OrderSnapshot(
+        first_product=str(data["first_product"]),
+        lines=int(data["lines"]),
+        email=str(data["email"]) if data.get("email") else None,
+        phone=str(data["phone"]) if data.get("phone") else None,
+    )
 
 
 def to_item(item: FollowUp) -> FollowUpItem:
@@ -59,6 +81,7 @@ def to_item(item: FollowUp) -> FollowUpItem:
         reason=item.reason,
         message_id=item.message_id,
         details=item.details or None,
+        order=_snapshot_data(item.order),
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -85,6 +108,7 @@ def to_domain(row: FollowUpItem) -> FollowUp:
         reason=row.reason,
         message_id=row.message_id,
         details=details,
+        order=_snapshot(row.order),
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=int(row.version or 0),
@@ -155,8 +179,9 @@ class DueContext:
 
 @db.bound
 def read_due(entries: list[DueItem]) -> DueContext:
-    """The plan items behind due entries (the copies the entries carry), their orders, accounts,
-    won leads and the settings of their organisations: one BatchGetItem per 100 keys."""
+    """The plan items behind due entries (the copies the entries carry), their accounts, won leads
+    and the settings of their organisations: one BatchGetItem per 100 keys. Orders only for items
+    planned before plans carried an ``OrderSnapshot`` (and for entries without a copy)."""
     wanted: list[tuple[str, str]] = []
     context = DueContext()
     for entry in entries:
@@ -165,13 +190,13 @@ def read_due(entries: list[DueItem]) -> DueContext:
             wanted.append((entry.target_pk, entry.target_sk))
         else:
             context.follow_ups[(entry.target_pk, entry.target_sk)] = copy
+        if copy is None or copy.order is None:
+            wanted.append((entry.target_pk, keys.PROFILE))
         wanted += [
-            (entry.target_pk, keys.PROFILE),
             (keys.account(entry.org_id, entry.account_id or ""), keys.PROFILE),
             (keys.org(entry.org_id), keys.settings()),
         ]
     found = db.batch_get(wanted)
-    orders = [row for row in found if isinstance(row, OrderItem)]
     for row in found:
         if isinstance(row, FollowUpItem):
             context.follow_ups[(row.pk, row.sk)] = to_domain(row)
@@ -181,11 +206,11 @@ def read_due(entries: list[DueItem]) -> DueContext:
             context.accounts[row.id] = account_store.to_domain(row)
         elif isinstance(row, SettingsItem):
             context.settings[row.org_id] = OrgSettings.model_validate(row.data.as_dict())
-    # The leads named by orders whose referral request is due (a second, small read, only then).
+    # The leads of orders whose referral request is due (a second, small read, only then).
     lead_keys = [
-        (keys.lead(o.org_id, o.lead_id), keys.PROFILE)
-        for o in orders
-        if o.lead_id and any(f.order_id == o.id and f.kind == "referral_request" for f in context.follow_ups.values())
+        (keys.lead(f.org_id, f.lead_id), keys.PROFILE)
+        for f in context.follow_ups.values()
+        if f.lead_id and f.kind == "referral_request"
     ]
     if lead_keys:
         context.won_leads = {
@@ -194,27 +219,38 @@ def read_due(entries: list[DueItem]) -> DueContext:
     return context
 
 
-def _save(tx: db.Transaction, before: FollowUp, after: FollowUp) -> None:
+@db.bound
+def order_of(item: FollowUp) -> Order | None:
+    """The item's order (one GetItem): for the rare item whose write found the order closed or gone."""
+    return order_store.find(item.org_id, item.order_id)
+
+
+def _save(tx: db.Transaction, before: FollowUp, after: FollowUp, check_order: bool) -> None:
     row = to_item(after)
     row.version = before.version
     tx.save(row, FollowUpItem.status == "planned", conflict=STALE)
+    if check_order:
+        probe = OrderItem(keys.order(before.org_id, before.order_id), keys.PROFILE)
+        still_open = OrderItem.pk.exists() & ~OrderItem.status.is_in(*sorted(ORDER_CLOSED))
+        tx.check(probe, still_open, conflict=OrderNotOpen(ORDER_NOT_OPEN))
 
 
 @db.bound
-def postpone(before: FollowUp, after: FollowUp) -> None:
-    """The item waits: its due entry moves to the new moment."""
+def postpone(before: FollowUp, after: FollowUp, *, check_order: bool) -> None:
+    """The item waits: its due entry moves to the new moment. ``check_order``: with the check
+    that the order is still open (a condition check; ``OrderNotOpen`` when it is not)."""
     with db.transaction() as tx:
-        _save(tx, before, after)
+        _save(tx, before, after, check_order)
         tx.delete(_due_item(before))
         tx.save(_due_item(after))
 
 
 @db.bound
-def skip(before: FollowUp, after: FollowUp, message: Message) -> None:
+def skip(before: FollowUp, after: FollowUp, message: Message, *, check_order: bool) -> None:
     """The item is skipped: a ``skipped`` message (with the reason) in the outbox and on the
     timeline, no due entry left."""
     with db.transaction() as tx:
-        _save(tx, before, after)
+        _save(tx, before, after, check_order)
         tx.delete(_due_item(before))
         message_store.add_unsent(tx, message)
 
@@ -225,13 +261,14 @@ def queue(
     after: FollowUp,
     message: Message,
     *,
+    check_order: bool,
     coupon: Coupon | None = None,
     referral: ReferralRequest | None = None,
 ) -> None:
     """The item's message joins the outbox (the outbox pass sends it exactly once), with the
     coupon it carries, or the referral request it opens on the won lead, in one transaction."""
     with db.transaction() as tx:
-        _save(tx, before, after)
+        _save(tx, before, after, check_order)
         tx.delete(_due_item(before))
         message_store.add(tx, message)
         if coupon is not None:

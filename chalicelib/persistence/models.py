@@ -488,6 +488,9 @@ class FollowUpItem(Item, discriminator="follow_up"):
     reason = UnicodeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
     details = MapAttribute(null=True)  # type: ignore[var-annotated]
+    # What the messages need of the order (first product, lines, email, phone), copied on day 0;
+    # absent on items planned before plans carried it.
+    order = MapAttribute(null=True)  # type: ignore[var-annotated]
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

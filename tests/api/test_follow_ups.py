@@ -361,11 +361,12 @@ def test_the_jobs_reads_follow_the_due_items_not_the_table(api, monkeypatch):
     with counted_reads() as reads:
         result = service.run(T0 + timedelta(minutes=1))
     assert result["queued"] == 20 and len(set(handled)) == 20
-    # one Query per shard, one batch read (orders, accounts, settings); then the outbox's Queries
+    # one Query per shard, one batch read (accounts, settings); then the outbox's Queries
     assert [op for op, _ in reads] == ["Query"] * 4 + ["BatchGetItem"] + ["Query"] * 4
-    # 20 due entries (each carries its planned item); 20 orders and accounts: not 5,000 (and not the
-    # 20 items again: 80 before the entries carried them)
-    assert sum(n for _, n in reads) == 20 + 20 * 2
+    # 20 due entries (each carries its planned item, which carries what it needs of its order);
+    # 20 accounts: not 5,000 (and not the 20 items and orders again: 80 before the entries carried
+    # the items, 60 before the items carried their order's snapshot)
+    assert sum(n for _, n in reads) == 20 + 20
 
 
 def test_the_referral_request_opens_one_on_the_won_lead(api, monkeypatch):
@@ -410,3 +411,165 @@ def test_a_follow_up_queued_before_a_refund_is_skipped_not_sent(api, monkeypatch
         "skipped",
         "not sent: the order is refunded",
     )
+
+
+# -- the order: carried by the plan, its status checked by the write -----------------------------
+
+
+def _keys_read(requests: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    """(pk, sk) of every item read by key (GetItem, BatchGetItem)."""
+    found: list[tuple[str, str]] = []
+    for operation, params in requests:
+        wanted = [params["Key"]] if operation == "GetItem" else []
+        if operation == "BatchGetItem":
+            wanted = [k for table in params["RequestItems"].values() for k in table["Keys"]]
+        found += [(k["pk"]["S"], k["sk"]["S"]) for k in wanted]
+    return found
+
+
+def _order_checks(requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The condition checks on order items in the transactions sent."""
+    from chalicelib.persistence import keys
+
+    return [
+        op["ConditionCheck"]
+        for operation, params in requests
+        if operation == "TransactWriteItems"
+        for op in params["TransactItems"]
+        if "ConditionCheck" in op and op["ConditionCheck"]["Key"]["sk"]["S"] == keys.PROFILE
+    ]
+
+
+def test_the_job_reads_no_order_and_its_write_checks_the_order_instead(api, monkeypatch, ddb_requests):
+    from chalicelib.persistence import keys
+
+    order = paid_order(api, monkeypatch)
+    order_key = (keys.order("org-a", order["id"]), keys.PROFILE)
+    for day in (0, 1):  # the bonus materials, then the check-in (it names the products and the order)
+        ddb_requests.clear()
+        result = run_job(monkeypatch, T0 + timedelta(days=day))
+        assert (result["queued"], result["outbox"]["sent"], result["stale"], result["lost_races"]) == (1, 1, 0, 0)
+        assert order_key not in _keys_read(ddb_requests)
+        [check] = _order_checks(ddb_requests)  # in the transaction that queued the message
+        assert (check["Key"]["pk"]["S"], check["Key"]["sk"]["S"]) == order_key
+    bonus, checkin = sent()
+    assert bonus.message_id != checkin.message_id and {bonus.to, checkin.to} == {"sara@example.com"}
+    assert "is everything working with شاي أخضر and 1 more?" in checkin.body
+    assert checkin.subject == f"Automated message: How is your order {order['id'][-8:].upper()}?"
+    run_job(monkeypatch, T0 + timedelta(days=1, minutes=5))
+    assert len(sent()) == 2  # each exactly once
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["due in sending hours", "due at night", "customer opted out", "cancelled after a return"],
+)
+def test_an_order_closed_after_planning_is_skipped_with_its_reason_once(api, monkeypatch, ddb_requests, case):
+    """The job decides from the plan, not the order; the write's check on the order refuses, the
+    job reads the order and skips the item as if it had read the order first: the order's
+    reason (not the opt-out's, not a wait for sending hours), a skipped message, nothing sent."""
+    from chalicelib.persistence import keys
+
+    acc = account(api, "سارة", body={"emails": ["sara@example.com"], "language": "en"})
+    if case == "customer opted out":
+        profile = api.call("GET", f"/accounts/{acc}").json
+        r = api.call("PATCH", f"/accounts/{acc}", {"contact_opt_out": True, "version": profile["version"]})
+        assert r.status == 200, r.raw
+    if case == "cancelled after a return":  # cash on delivery: delivered is day 0, then returned
+        order = place(api, acc)
+        for kind in ("confirmed", "shipped", "delivered", "returned"):
+            assert event(api, order["id"], kind).status == 200
+        reason = "not sent: the order is returned"
+        at = T0
+    else:
+        at = datetime(2026, 11, 22, 0, 0, tzinfo=UTC) if case == "due at night" else T0  # 03:00 in Riyadh
+        order = place(api, acc, body={"payment": "prepaid"})
+        set_clock(monkeypatch, at)
+        assert event(api, order["id"], "paid").status == 200
+        assert event(api, order["id"], "refunded").status == 200
+        reason = "not sent: the order is refunded"
+    ddb_requests.clear()
+    result = run_job(monkeypatch, at + timedelta(minutes=1))
+    assert (result["skipped"], result["queued"], result["waiting"], result["lost_races"]) == (1, 0, 0, 0)
+    operations = [op for op, _ in ddb_requests]
+    # the write refused by its check on the order; the order read (one GetItem); the skip
+    assert operations[:8] == ["Query"] * 4 + ["BatchGetItem", "TransactWriteItems", "GetItem", "TransactWriteItems"]
+    assert _keys_read(ddb_requests)[-1] == (keys.order("org-a", order["id"]), keys.PROFILE)
+    assert sent() == []
+    [bonus] = messages_of(api, order["id"])
+    assert (bonus["kind"], bonus["status"], bonus["failure_reason"]) == ("bonus_material", "skipped", reason)
+    # once: a rerun, and later runs over the whole plan, skip each item once and send nothing
+    assert run_job(monkeypatch, at + timedelta(minutes=6))["skipped"] == 0
+    run_month(monkeypatch, T0, days=15)
+    assert sent() == []
+    skipped = messages_of(api, order["id"])
+    assert len(skipped) == 6 and {(m["status"], m["failure_reason"]) for m in skipped} == {("skipped", reason)}
+    assert {p.status for p in follow_up_store.plan_of("org-a", order["id"])} == {"skipped"}
+
+
+def test_two_runs_at_once_skip_a_closed_orders_follow_up_once(api, monkeypatch):
+    order = paid_order(api, monkeypatch)
+    assert event(api, order["id"], "refunded").status == 200
+    results = run_at_once("follow_ups")
+    assert sum(r["skipped"] for r in results) == 1 and sum(r["queued"] for r in results) == 0
+    assert sent() == []
+    [bonus] = messages_of(api, order["id"])
+    assert (bonus["status"], bonus["failure_reason"]) == ("skipped", "not sent: the order is refunded")
+
+
+def test_a_follow_up_of_an_erased_order_is_dropped_unsent(api, monkeypatch):
+    """An erasure deletes the customer's orders (their plans with them) before the account profile:
+    a run in between still finds the account, but its write finds no order. Nothing is sent, and
+    nothing is written for the customer being erased; the due entry is dropped."""
+    from chalicelib.persistence import db, keys
+    from chalicelib.persistence.models import Item
+
+    order = paid_order(api, monkeypatch)
+    acc = order["account_id"]
+    db.ready()
+    partition = list(Item.query(keys.order("org-a", order["id"])))
+    db.batch_write(deletes=[(row.pk, row.sk) for row in partition])
+    result = run_job(monkeypatch, T0)
+    assert (result["stale"], result["queued"], result["skipped"], result["lost_races"]) == (1, 0, 0, 0)
+    assert sent() == []
+    assert api.call("GET", f"/messages?account_id={acc}", **MANAGER).json["items"] == []
+    assert run_job(monkeypatch, T0 + timedelta(minutes=5))["stale"] == 0  # the entry is gone
+    # the whole erasure: the account goes too, and the rest of the plan is dropped as it falls due
+    assert api.call("DELETE", f"/accounts/{acc}", **MANAGER).status == 204
+    run_month(monkeypatch, T0, days=15)
+    assert sent() == []
+
+
+@pytest.mark.parametrize("old", ["plan without the order's snapshot", "due entry without the planned item"])
+def test_follow_ups_planned_before_the_snapshot_read_their_order(api, monkeypatch, ddb_requests, old):
+    from dataclasses import replace
+
+    from chalicelib.persistence import db, keys
+
+    order = paid_order(api, monkeypatch)
+    db.ready()
+    rows: list[Any] = []
+    for planned in follow_up_store.plan_of("org-a", order["id"]):
+        before = replace(planned, order=None)  # as planned before plans carried the snapshot
+        entry = follow_up_store._due_item(before, version=before.version)
+        if old == "due entry without the planned item":
+            entry.target = None
+        rows += [follow_up_store.to_item(before), entry]
+    db.batch_write(rows)
+    assert all(p.order is None for p in follow_up_store.plan_of("org-a", order["id"]))
+    order_key = (keys.order("org-a", order["id"]), keys.PROFILE)
+    for day in (0, 1):
+        ddb_requests.clear()
+        assert run_job(monkeypatch, T0 + timedelta(days=day))["outbox"]["sent"] == 1
+        assert order_key in _keys_read(ddb_requests)
+    bonus, checkin = sent()
+    assert "is everything working with شاي أخضر and 1 more?" in checkin.body
+    assert checkin.subject == f"Automated message: How is your order {order['id'][-8:].upper()}?"
+    # a refund: the order as read says so (no failed write first)
+    assert event(api, order["id"], "refunded").status == 200
+    ddb_requests.clear()
+    assert run_job(monkeypatch, T0 + timedelta(days=3))["skipped"] == 1
+    assert "GetItem" not in [op for op, _ in ddb_requests] and _order_checks(ddb_requests) == []
+    assert sent() == [bonus, checkin]
+    [skipped] = messages_of(api, order["id"], "skipped")
+    assert (skipped["kind"], skipped["failure_reason"]) == ("checkin", "not sent: the order is refunded")
