@@ -25,6 +25,7 @@ from chalicelib.api import (
     timeline,
 )
 from chalicelib.api.http import CSV_MEDIA_TYPES
+from chalicelib.config import request_scope
 from chalicelib.ids import new_id
 from chalicelib.jobs import JOBS, Job, handle_work_message, run_job
 from chalicelib.observability import logger, metrics, tracer
@@ -108,7 +109,8 @@ def observe(event: Any, get_response: Any) -> Response:
     )[:128]  # a client-chosen id goes into every log line: bounded
     logger.thread_safe_append_keys(correlation_id=correlation_id)  # this thread only (see log_keys)
     tracer()
-    response = get_response(event)
+    with request_scope():  # the environment read once for the request
+        response = get_response(event)
     headers = response.headers or {}
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     # (the confirmation page answers its errors as HTML pages for the customer's browser)
@@ -130,7 +132,7 @@ def observe(event: Any, get_response: Any) -> Response:
             "duration_ms": round(elapsed_ms, 1),
         },
     )
-    metrics.add_metric(name="Requests", unit="Count", value=1)
+    # (Latency's SampleCount is the number of requests: no separate count metric to add and ship)
     metrics.add_metric(name="Latency", unit="Milliseconds", value=elapsed_ms)
     if response.status_code >= 500:
         metrics.add_metric(name="ServerErrors", unit="Count", value=1)

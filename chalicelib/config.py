@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -48,7 +51,28 @@ class Environment:
         return self.stage in LOCAL_STAGES
 
 
+# The environment as read once at the start of a request (``request_scope``): a request asks for it
+# several times (auth, table names, the clock, links) and it cannot change while the request runs.
+_REQUEST_ENVIRONMENT: ContextVar[Environment | None] = ContextVar("tawasul_environment", default=None)
+
+
 def environment() -> Environment:
+    scoped = _REQUEST_ENVIRONMENT.get()
+    return scoped if scoped is not None else _read_environment()
+
+
+@contextmanager
+def request_scope() -> Iterator[Environment]:
+    """Read the environment once for the block (one HTTP request); outside any block (jobs,
+    scripts, tests between requests) ``environment()`` reads it afresh every time."""
+    token = _REQUEST_ENVIRONMENT.set(_read_environment())
+    try:
+        yield _REQUEST_ENVIRONMENT.get()  # type: ignore[misc]
+    finally:
+        _REQUEST_ENVIRONMENT.reset(token)
+
+
+def _read_environment() -> Environment:
     env = os.environ
     stage = env.get("TAWASUL_STAGE", "local")
     return Environment(

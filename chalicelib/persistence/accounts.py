@@ -80,29 +80,30 @@ def _to_item(account: Account) -> AccountItem:
 
 
 def to_domain(item: AccountItem) -> Account:
+    a = db.fields(item)
     return Account(
-        id=item.id,
-        org_id=item.org_id,
-        name=item.name,
-        owner_id=item.owner_id,
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-        version=int(item.version or 0),
-        kind=item.account_kind,  # type: ignore[arg-type]
-        company=item.company or "",
-        title=item.title or "",
-        emails=[str(v) for v in item.emails or []],
-        phones=[str(v) for v in item.phones or []],
-        address=db.plain(item.address),
-        tags=[str(v) for v in item.tags or []],
-        journey_stage=item.journey_stage,  # type: ignore[arg-type]
-        risk=db.plain(item.risk) or {"level": "low", "reasons": []},
-        contact_opt_out=bool(item.contact_opt_out),
-        notes=item.notes or "",
-        custom_fields=db.plain(item.custom_fields),
-        source=item.source,
-        referred_by_account_id=item.referred_by_account_id,
-        language=item.language,
+        id=a.get("id"),
+        org_id=a.get("org_id"),
+        name=a.get("name"),
+        owner_id=a.get("owner_id"),
+        created_at=a.get("created_at"),
+        updated_at=a.get("updated_at"),
+        version=int(a.get("version") or 0),
+        kind=a.get("account_kind"),
+        company=a.get("company") or "",
+        title=a.get("title") or "",
+        emails=[str(v) for v in a.get("emails") or []],
+        phones=[str(v) for v in a.get("phones") or []],
+        address=db.plain(a.get("address")),
+        tags=[str(v) for v in a.get("tags") or []],
+        journey_stage=a.get("journey_stage"),
+        risk=db.plain(a.get("risk")) or {"level": "low", "reasons": []},
+        contact_opt_out=bool(a.get("contact_opt_out")),
+        notes=a.get("notes") or "",
+        custom_fields=db.plain(a.get("custom_fields")),
+        source=a.get("source"),
+        referred_by_account_id=a.get("referred_by_account_id"),
+        language=a.get("language"),
     )
 
 

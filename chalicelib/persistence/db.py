@@ -150,6 +150,13 @@ def _use_prebuilt_body(params: dict[str, Any], context: dict[str, Any], **_: Any
         params["body"] = body
 
 
+def fields(item: models.Item) -> Any:
+    """A loaded item's values by attribute name: what ``item.<name>`` returns (None when unset),
+    without PynamoDB's descriptor on each read. ``to_domain`` of the kinds lists return reads some
+    twenty per item, for every item of a page."""
+    return item.attribute_values
+
+
 def plain(value: Any) -> Any:
     """A raw MapAttribute as a plain dict (PynamoDB returns MapAttribute objects)."""
     return value.as_dict() if hasattr(value, "as_dict") else (value or {})

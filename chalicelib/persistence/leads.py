@@ -138,27 +138,28 @@ def new_lead_items(lead: Lead) -> list[Item]:
 
 
 def to_domain(item: LeadItem | LeadIndexItem) -> Lead:
-    version = item.version if isinstance(item, LeadItem) else item.lead_version
+    a = db.fields(item)
+    version = a.get("version") if isinstance(item, LeadItem) else a.get("lead_version")
     return Lead(
-        id=item.id,
-        org_id=item.org_id,
-        account_id=item.account_id,
-        title=item.title,
-        owner_id=item.owner_id,
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-        stage=item.stage,  # type: ignore[arg-type]
-        status=item.status,  # type: ignore[arg-type]
-        value=db.plain(item.value) or None,
-        source=item.source or "",
-        lost_reason=item.lost_reason or "",
-        lost_after_objection_id=item.lost_after_objection_id,
-        referred_by_account_id=item.referred_by_account_id,
-        referral_request_id=item.referral_request_id,
-        stage_entered_at=item.stage_entered_at,
-        closed_at=item.closed_at,
-        custom_fields=db.plain(item.custom_fields),
-        extra=db.plain(item.extra),
+        id=a.get("id"),
+        org_id=a.get("org_id"),
+        account_id=a.get("account_id"),
+        title=a.get("title"),
+        owner_id=a.get("owner_id"),
+        created_at=a.get("created_at"),
+        updated_at=a.get("updated_at"),
+        stage=a.get("stage"),
+        status=a.get("status"),
+        value=db.plain(a.get("value")) or None,
+        source=a.get("source") or "",
+        lost_reason=a.get("lost_reason") or "",
+        lost_after_objection_id=a.get("lost_after_objection_id"),
+        referred_by_account_id=a.get("referred_by_account_id"),
+        referral_request_id=a.get("referral_request_id"),
+        stage_entered_at=a.get("stage_entered_at"),
+        closed_at=a.get("closed_at"),
+        custom_fields=db.plain(a.get("custom_fields")),
+        extra=db.plain(a.get("extra")),
         version=int(version or 0),
     )
 

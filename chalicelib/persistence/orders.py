@@ -89,38 +89,39 @@ def to_item(order: Order) -> OrderItem:
 
 
 def to_domain(item: OrderItem) -> Order:
+    a = db.fields(item)
     return Order(
-        id=item.id,
-        org_id=item.org_id,
-        account_id=item.account_id,
-        owner_id=item.owner_id,
+        id=a.get("id"),
+        org_id=a.get("org_id"),
+        account_id=a.get("account_id"),
+        owner_id=a.get("owner_id"),
         items=[
             OrderLine(str(line["sku"]), str(line["name"]), int(line["quantity"]), Decimal(str(line["unit_price"])))
-            for line in (db.plain(raw) for raw in item.items or [])
+            for line in (db.plain(raw) for raw in a.get("items") or [])
         ],
-        currency=item.currency,
-        payment=item.payment,  # type: ignore[arg-type]
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-        status=item.status,  # type: ignore[arg-type]
-        lead_id=item.lead_id,
-        delivery_address=db.plain(item.delivery_address),
-        phone=item.phone,
-        email=item.email,
-        note=item.note or "",
-        needs_call=bool(item.needs_call),
-        risk=db.plain(item.risk) or {"level": "low", "reasons": [], "flags": []},
-        language=item.language or "ar",
-        ladder={k: int(v) for k, v in db.plain(item.ladder).items()},
-        ladder_step=int(item.ladder_step or 0),
-        ladder_due_at=item.ladder_due_at,
-        support_email=item.support_email,
-        confirmed_by=item.confirmed_by,
-        cancel_reason=item.cancel_reason,
-        delivered=bool(item.delivered),
-        paid=bool(item.paid),
-        match_keys=[str(k) for k in item.match_keys or []],
-        version=int(item.version or 0),
+        currency=a.get("currency"),
+        payment=a.get("payment"),
+        created_at=a.get("created_at"),
+        updated_at=a.get("updated_at"),
+        status=a.get("status"),
+        lead_id=a.get("lead_id"),
+        delivery_address=db.plain(a.get("delivery_address")),
+        phone=a.get("phone"),
+        email=a.get("email"),
+        note=a.get("note") or "",
+        needs_call=bool(a.get("needs_call")),
+        risk=db.plain(a.get("risk")) or {"level": "low", "reasons": [], "flags": []},
+        language=a.get("language") or "ar",
+        ladder={k: int(v) for k, v in db.plain(a.get("ladder")).items()},
+        ladder_step=int(a.get("ladder_step") or 0),
+        ladder_due_at=a.get("ladder_due_at"),
+        support_email=a.get("support_email"),
+        confirmed_by=a.get("confirmed_by"),
+        cancel_reason=a.get("cancel_reason"),
+        delivered=bool(a.get("delivered")),
+        paid=bool(a.get("paid")),
+        match_keys=[str(k) for k in a.get("match_keys") or []],
+        version=int(a.get("version") or 0),
     )
 
 
