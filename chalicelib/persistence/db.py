@@ -369,3 +369,26 @@ def transaction() -> Iterator[Transaction]:
             # TransactionConflict: another transaction held one of the items; a retry can succeed.
             raise Conflict("Another change to the same records was in progress; retry.")
         raise unavailable(error) or error
+
+
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit of operations in one TransactWriteItems
+
+
+def transact_raw_puts(items: Sequence[dict[str, Any]], last: dict[str, Any], *, conflict: str) -> None:
+    """One TransactWriteItems: ``items`` (attribute dicts, as ``batch_write(raw_puts=...)`` takes
+    them) put unconditionally and ``last`` put only while no item has its key (``conflict`` if one
+    does). Errors are translated as ``transaction`` translates them."""
+    table = environment().table_name
+    operations: list[dict[str, Any]] = [{"Put": {"TableName": table, "Item": item}} for item in items]
+    operations.append({"Put": {"TableName": table, "Item": last, "ConditionExpression": "attribute_not_exists(pk)"}})
+    try:
+        client().transact_write_items(TransactItems=operations)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise unavailable(error) or error
+        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
+        if reasons and reasons[-1] == "ConditionalCheckFailed":
+            raise Conflict(conflict) from error
+        if any(code in THROTTLED_REASONS for code in reasons):
+            raise Unavailable("The store is busy; retry shortly.", retry_after_seconds=THROTTLED_RETRY_AFTER) from error
+        raise Conflict("Another change to the same records was in progress; retry.") from error

@@ -192,6 +192,15 @@ def write_new(accounts: list[Account], leads: list[NewLead], access_reasons: dic
     per lead); a batch cannot ADD, so the link is written with the count it had (``access_reasons``,
     read in ``lookup``) plus this batch's new leads on that account.
     """
+    first, last = _new_items(accounts, leads, access_reasons)
+    calls = db.batch_write(raw_puts=first, concurrency=WRITE_CONCURRENCY) if first else 0
+    return calls + (db.batch_write(raw_puts=last, concurrency=WRITE_CONCURRENCY) if last else 0)
+
+
+def _new_items(
+    accounts: list[Account], leads: list[NewLead], access_reasons: dict[str, int] | None
+) -> tuple[list[raw.Raw], list[raw.Raw]]:
+    """What ``write_new`` writes: everything but the profiles, then the profiles."""
     items: dict[tuple[str, str], raw.Raw] = {}
     for account in accounts:
         for item in account_store.creation_raw(account):
@@ -213,8 +222,22 @@ def write_new(accounts: list[Account], leads: list[NewLead], access_reasons: dic
     # finds as written, so everything else of it (claims, name keys, history, links) must be there.
     first = [item for key, item in items.items() if key[1] != keys.PROFILE]
     last = [item for key, item in items.items() if key[1] == keys.PROFILE]
-    calls = db.batch_write(raw_puts=first, concurrency=WRITE_CONCURRENCY) if first else 0
-    return calls + (db.batch_write(raw_puts=last, concurrency=WRITE_CONCURRENCY) if last else 0)
+    return first, last
+
+
+@db.bound
+def create_finished(job: ImportJob, accounts: list[Account]) -> ImportJob | None:
+    """A small import whole, in one TransactWriteItems: its new accounts (what ``write_new``
+    writes; all at once, so no order to keep) and the job, finished, put only while no job has
+    its id. None, and nothing written, when they do not fit one transaction."""
+    first, last = _new_items(accounts, [], None)
+    items = [*first, *last]
+    if len(items) + 1 > db.MAX_TRANSACTION_ITEMS:
+        return None
+    item = _to_item(job)
+    item.version = 1  # as a conditioned first save sets it
+    db.transact_raw_puts(items, item.serialize(), conflict="This import already exists.")
+    return to_domain(item)
 
 
 def _entry_id(lead_id: str, seq: int) -> str:

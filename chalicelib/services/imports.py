@@ -23,6 +23,7 @@ How a job runs
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -121,8 +122,9 @@ def start_inline(principal: Principal, body: bytes, opts: ImportOptions) -> Impo
     job.size_bytes = len(body)
     _read_header(job, body[:SAMPLE_BYTES], complete=len(body) <= SAMPLE_BYTES, source=_inline_source(body))
     job.status, job.started_at = "running", job.created_at
-    job = store.create_job(job)
-    job = _run(job, _inline_source(body), Deadline(seconds=environment().import_inline_seconds))
+    # The job is stored with its first chunk (``_commit``): a file of one small chunk is then one
+    # write, rows and finished job together.
+    job = _run(job, _inline_source(body), Deadline(seconds=environment().import_inline_seconds), stored=False)
     if job.active:
         job.object_key = keys.upload_object(job.org_id, job.id)
         job = store.save_job(job)
@@ -317,7 +319,11 @@ class _Context:
     memory: plan.Memory = field(default_factory=plan.Memory)  # dry runs: what earlier chunks planned
 
 
-def _run(job: ImportJob, source: Callable[[int], Iterable[bytes]], deadline: Deadline) -> ImportJob:
+def _run(
+    job: ImportJob, source: Callable[[int], Iterable[bytes]], deadline: Deadline, *, stored: bool = True
+) -> ImportJob:
+    """Import chunk after chunk from the job's resume point until the file ends or the deadline
+    nears. ``stored=False``: the job is not saved yet (an inline request's), and is with its first chunk."""
     fmt = CsvFormat.from_dict(job.csv_format)
     ctx = _Context(
         principal=Principal(job.owner_id, job.org_id, job.owner_role),  # type: ignore[arg-type]
@@ -333,39 +339,79 @@ def _run(job: ImportJob, source: Callable[[int], Iterable[bytes]], deadline: Dea
             batch.append((row, record))
         row, end = row + 1, record.end_offset
         if len(batch) >= CHUNK_ROWS:
-            job = _commit(job, ctx, batch, end, row)
-            batch = []
+            job = _commit(job, ctx, batch, end, row, stored=stored)
+            batch, stored = [], True
             deadline.chunk_done()
             if deadline.expired():
                 return job
             deadline.chunk_started()
-    job = _commit(job, ctx, batch, end, row, final=True)
+    job = _commit(job, ctx, batch, end, row, final=True, stored=stored)
     return job
 
 
 def _commit(
-    job: ImportJob, ctx: _Context, batch: list[tuple[int, Record]], end: int, next_row: int, final: bool = False
+    job: ImportJob,
+    ctx: _Context,
+    batch: list[tuple[int, Record]],
+    end: int,
+    next_row: int,
+    final: bool = False,
+    *,
+    stored: bool = True,
 ) -> ImportJob:
-    _import_chunk(job, ctx, batch)
+    """Import one chunk and save the job's progress. A job not stored yet is stored before any of
+    its rows are written (so a request that dies leaves a job that says so), or, for a whole file
+    of new accounts that fits, together with them in one transaction."""
+    planned = _plan_chunk(job, ctx, batch)
+    if not stored and final and (planned is None or job.dry_run or _only_new_accounts(planned[0])):
+        finished = copy.deepcopy(job)  # left unused if the one write does not fit
+        if planned is not None:
+            if job.dry_run:
+                _write(finished, *planned)  # counts only
+            else:
+                _count_new(finished, planned[0], planned[0].new_leads)
+        accounts = [] if job.dry_run or planned is None else planned[0].creates
+        saved = store.create_finished(_advance(finished, batch, end, next_row, final), accounts)
+        if saved is not None:
+            logger.info("import progress", extra={"processed_rows": saved.processed_rows, "status": saved.status})
+            return saved
+    if not stored:
+        job = store.create_job(job)
+    if planned is not None:
+        _write(job, *planned)
+    saved = store.save_job(_advance(job, batch, end, next_row, final))
+    logger.info("import progress", extra={"processed_rows": saved.processed_rows, "status": saved.status})
+    return saved
+
+
+def _advance(job: ImportJob, batch: list[tuple[int, Record]], end: int, next_row: int, final: bool) -> ImportJob:
+    """The job past this chunk."""
     job.processed_rows += len(batch)
     job.resume_offset, job.next_row = end, next_row
     job.updated_at = now()
     if final:
         job.status, job.total_rows, job.finished_at = "completed", job.processed_rows, job.updated_at
-    saved = store.save_job(job)
-    logger.info("import progress", extra={"processed_rows": saved.processed_rows, "status": saved.status})
-    return saved
+    return job
+
+
+def _only_new_accounts(chunk: plan.ChunkPlan) -> bool:
+    """Nothing to merge into existing accounts and no leads (their report counters are separate writes)."""
+    return not chunk.updates and not chunk.new_leads
 
 
 def _claim(org_id: str) -> plan.ClaimKey:
     return lambda kind, value: claim_key(org_id, kind, value)
 
 
-def _import_chunk(job: ImportJob, ctx: _Context, batch: list[tuple[int, Record]]) -> None:
+def _plan_chunk(
+    job: ImportJob, ctx: _Context, batch: list[tuple[int, Record]]
+) -> tuple[plan.ChunkPlan, dict[str, int]] | None:
+    """What one chunk of rows does (the rows validated and their existing records read, nothing
+    written), with the access-link counts the writes need; None when no row is valid."""
     at = now()
     rows = plan.validate_rows(job, batch, ctx.columns, default_country=ctx.default_country, now=at)
     if not rows:
-        return
+        return None
     claim = _claim(job.org_id)
     groups = plan.group_rows([(row, plan.identity_keys(job, row, claim)) for row in rows])
     lead_ids = {row.row: plan.lead_id_for(job, row) for row in rows} if job.import_type == "leads" else {}
@@ -381,7 +427,7 @@ def _import_chunk(job: ImportJob, ctx: _Context, batch: list[tuple[int, Record]]
     chunk = plan.plan_chunk(
         job, groups, existing, principal=principal, claim=claim, lead_ids=lead_ids, memory=ctx.memory, now=at
     )
-    _write(job, chunk, existing.access_reasons)
+    return chunk, existing.access_reasons
 
 
 def _write(job: ImportJob, chunk: plan.ChunkPlan, access_reasons: dict[str, int]) -> None:
@@ -406,6 +452,10 @@ def _write(job: ImportJob, chunk: plan.ChunkPlan, access_reasons: dict[str, int]
             job.org_id,
             counters.combine(counters.lead_counts(new.lead, [move.to_stage for move in new.history]) for new in leads),
         )
+    _count_new(job, chunk, leads)
+
+
+def _count_new(job: ImportJob, chunk: plan.ChunkPlan, leads: list[plan.NewLead]) -> None:
     job.count("accounts_created", len(chunk.creates))
     job.count("leads_created", len(leads))
     job.count("created", len(chunk.creates) if job.import_type == "accounts" else len(leads))

@@ -634,3 +634,38 @@ def test_imported_records_start_at_version_one_and_can_be_edited(api):
     assert account["version"] == 1
     r = api.call("PATCH", f"/accounts/{account['id']}", {"version": 1, "title": "Buyer"})
     assert r.status == 200 and r.json["version"] == 2
+
+
+def test_a_small_file_of_new_accounts_is_one_write_rows_and_finished_job_together(api, ddb_calls):
+    ddb_calls()
+    r = post_csv(api, "Name,Email,Phone\nAli,ali@x.com,0501234567\nسارة محمود,sara@x.com,0551234567\n".encode())
+    assert r.status == 202 and r.json["status"] == "completed" and r.json["created"] == 2, r.raw
+    # settings, the claims and ids looked up, one transaction: the accounts and the finished job
+    assert ddb_calls() == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+    job = api.call("GET", f"/imports/{r.json['id']}").json
+    assert (job["status"], job["processed_rows"], job["total_rows"], job["version"]) == ("completed", 2, 2, 1)
+    assert [a["name"] for a in find(api, "sara@x.com")] == ["سارة محمود"]
+    assert find(api, "0501234567")[0]["emails"] == ["ali@x.com"]
+    # the claims were written too: the same e-mail again is a duplicate, not a second account
+    again = post_csv(api, b"Name,Email\nAli Again,ali@x.com\n").json
+    assert again["duplicates"] == 1 and again["created"] == 0
+
+
+def test_a_small_file_that_merges_stores_its_job_before_writing(api, ddb_calls):
+    api.call("POST", "/accounts", {"name": "Ali", "emails": ["ali@x.com"]})
+    ddb_calls()
+    job = post_csv(api, b"Name,Email,Company\nAli,ali@x.com,Acme\nNew One,new@x.com,\n").json
+    calls = ddb_calls()
+    assert (job["status"], job["updated"], job["created"]) == ("completed", 1, 1), job
+    # a merge is its own version-conditioned transaction: the job is put first, as for a large file
+    assert calls.index("PutItem") < calls.index("TransactWriteItems") < calls.index("BatchWriteItem")
+    assert find(api, "ali@x.com")[0]["company"] == "Acme"
+
+
+def test_a_small_dry_run_stores_only_the_finished_job(api, ddb_calls):
+    ddb_calls()
+    job = post_csv(api, b"Name,Email\nAli,ali@x.com\nSami,sami@x.com\n", query="type=accounts&dry_run=true").json
+    assert (job["status"], job["dry_run"], job["created"]) == ("completed", True, 2), job
+    assert ddb_calls() == ["GetItem", "BatchGetItem", "TransactWriteItems"]  # the job, no account
+    assert find(api, "ali@x.com") == []
+    assert api.call("GET", f"/imports/{job['id']}").json["created"] == 2
