@@ -366,7 +366,6 @@ class Erasure:
     org_id: str
     account_id: str
     doomed: list[tuple[str, str]]  # every attached item (the profile went with the request)
-    lead_owners: list[str]  # the owner of each lead attached to the account
     rows: list[Item] = field(default_factory=list)  # what is attached (the report counters take it off)
     match_keys: list[MatchKeyErasure] = field(default_factory=list)  # histories naming its orders
 
@@ -420,9 +419,8 @@ def plan_erasure(org_id: str, account_id: str) -> Erasure:
     partition and one per attached partition (a lead's, an order's), then one BatchGetItem of the
     match keys its orders used. The profile, claims and name keys went with the request."""
     rows = attached_rows(org_id, account_id)
-    lead_owners = [row.owner_id for row in rows if isinstance(row, LeadItem)]
     doomed = list(dict.fromkeys((str(row.pk), str(row.sk)) for row in rows))
-    return Erasure(org_id, account_id, doomed, lead_owners, rows, _match_key_erasures(account_id, rows))
+    return Erasure(org_id, account_id, doomed, rows, _match_key_erasures(account_id, rows))
 
 
 @db.bound
