@@ -212,18 +212,27 @@ class Caller:
         if not isinstance(gateway._app_object, _TimedApp):
             gateway._app_object = _TimedApp(gateway._app_object)
         self._timed: _TimedApp = gateway._app_object
+        self._tokens: dict[tuple[str, str, str], tuple[str, int]] = {}
 
     def token(self, user: str, org: str, role: str) -> str:
+        """The user's token, kept as a front end keeps it (issued at sign-in, valid an hour): a
+        new one per request would make every request verify a token the warm Lambda never saw."""
         from chalicelib.auth import issue_local_token
         from chalicelib.config import environment as settings_of
 
-        return issue_local_token(
-            secret=settings_of().jwt_secret,
-            user_id=user,
-            org_id=org,
-            role=role,  # type: ignore[arg-type]
-            expires_at=int(time.time()) + 3600,
-        )
+        key = (user, org, role)
+        held = self._tokens.get(key)
+        if held is None or held[1] - time.time() < 600:
+            expires_at = int(time.time()) + 3600
+            token = issue_local_token(
+                secret=settings_of().jwt_secret,
+                user_id=user,
+                org_id=org,
+                role=role,  # type: ignore[arg-type]
+                expires_at=expires_at,
+            )
+            held = self._tokens[key] = (token, expires_at)
+        return held[0]
 
     def call(
         self,
