@@ -90,12 +90,31 @@ def clean_name(raw: str) -> str:
 
     Letters (and Arabic diacritics) are kept exactly as given.
     """
-    text = "".join(ch for ch in unicodedata.normalize("NFC", raw) if unicodedata.category(ch) != "Cc" or ch.isspace())
+    text = unicodedata.normalize("NFC", raw)
+    if not text.isprintable():  # printable text has no control character (Cc) to drop
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch.isspace())
     return _SPACES.sub(" ", text).strip()
 
 
+_CACHED_NAME_LENGTH = 256  # longer text is no name worth remembering (and may be large)
+
+
 def fold_name(text: str) -> str:
-    """Search key for a name: case-folded, diacritics removed, Arabic letter variants folded."""
+    """Search key for a name: case-folded, diacritics removed, Arabic letter variants folded.
+
+    Remembered for short text: an imported row's name is folded when the row is read (to group
+    rows) and again when its account's search keys are written."""
+    if len(text) <= _CACHED_NAME_LENGTH:
+        return _cached_fold(text)
+    return _fold(text)
+
+
+@lru_cache(maxsize=2048)
+def _cached_fold(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     # Mn covers Latin accents and Arabic harakat (fatha, damma, kasra, shadda, sukun, tanwin ...).
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from chalicelib.domain.timeutil import format_exact
 
@@ -156,6 +157,15 @@ def lead_list(org_id: str, *, owner_id: str | None, status: str | None, stage: s
 def moment(at: datetime) -> str:
     """A fixed-width UTC time for sort keys (microseconds always present, so strings sort like
     times; ``isoformat`` drops a zero fraction, which would sort ``…00Z`` after ``…00.5Z``)."""
+    if at.tzinfo is None:  # read in the local zone, which may change: not remembered
+        return format_exact(at)
+    return _utc_moment(at)
+
+
+@lru_cache(maxsize=256)
+def _utc_moment(at: datetime) -> str:
+    """Remembered: a bulk write keys many items with one time (an import chunk's rows are all
+    created at the same moment). Equal aware times are the same instant, so the same text."""
     return format_exact(at)
 
 

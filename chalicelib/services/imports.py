@@ -24,9 +24,11 @@ How a job runs
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -324,6 +326,27 @@ def _run(
 ) -> ImportJob:
     """Import chunk after chunk from the job's resume point until the file ends or the deadline
     nears. ``stored=False``: the job is not saved yet (an inline request's), and is with its first chunk."""
+    with _collector_skips_loaded_libraries():
+        return _run_chunks(job, source, deadline, stored=stored)
+
+
+@contextmanager
+def _collector_skips_loaded_libraries() -> Iterator[None]:
+    """While rows are imported, full garbage collections leave alone what the process held before:
+    botocore's service models alone are ~85,000 objects, scanned again by every full collection a
+    chunk's allocations trigger (setting them aside measured ~6% less CPU per imported row).
+    ``gc.freeze`` frees and keeps nothing by itself; what it set aside is handed back to the
+    collector when the run ends, however it ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _run_chunks(
+    job: ImportJob, source: Callable[[int], Iterable[bytes]], deadline: Deadline, *, stored: bool
+) -> ImportJob:
     fmt = CsvFormat.from_dict(job.csv_format)
     ctx = _Context(
         principal=Principal(job.owner_id, job.org_id, job.owner_role),  # type: ignore[arg-type]

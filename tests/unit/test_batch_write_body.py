@@ -1,5 +1,5 @@
-"""BatchWriteItem bodies built by ``json.dumps`` (``db.prebuild_batch_write_bodies``) say exactly
-what botocore's own serialiser says, and anything json cannot write is left to botocore."""
+"""BatchWriteItem and BatchGetItem bodies built by ``json.dumps`` (``db.prebuild_batch_bodies``) say
+exactly what botocore's own serialiser says, and anything json cannot write is left to botocore."""
 
 from __future__ import annotations
 
@@ -49,8 +49,9 @@ def _client(*, prebuilt: bool, validate: bool = False) -> tuple[Any, list[bytes]
         return AWSResponse(request.url, 200, {}, _Raw())  # never reaches a socket
 
     ddb.meta.events.register("before-send.dynamodb.BatchWriteItem", capture)
+    ddb.meta.events.register("before-send.dynamodb.BatchGetItem", capture)
     if prebuilt:
-        db.prebuild_batch_write_bodies(ddb)
+        db.prebuild_batch_bodies(ddb)
     return ddb, sent
 
 
@@ -78,3 +79,47 @@ def test_binary_values_are_left_to_botocore():
     assert body["RequestItems"]["tawasul-main"][0]["PutRequest"]["Item"]["blob"] == {
         "B": base64.b64encode(b"\x00\xff").decode()
     }
+
+
+KEYS = [{"pk": {"S": "ORG#o#EMAIL#سارة@example.com"}, "sk": {"S": "#CLAIM"}}, {"pk": {"S": "p"}, "sk": {"S": "s"}}]
+
+
+def _read_body(request_items: dict[str, Any], **kwargs: Any) -> Any:
+    ddb, sent = _client(**kwargs)
+    ddb.batch_get_item(RequestItems=request_items, ReturnConsumedCapacity="TOTAL")
+    return json.loads(sent[0])
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"Keys": KEYS, "ConsistentRead": True},
+        {
+            "Keys": KEYS,
+            "ConsistentRead": False,
+            "ProjectionExpression": "#k, pk",
+            "ExpressionAttributeNames": {"#k": "kind"},
+        },
+    ],
+    ids=["consistent", "projected"],
+)
+def test_a_prebuilt_batch_get_body_is_what_botocore_would_send(spec):
+    items = {"tawasul-main": spec, "other": {"Keys": KEYS[:1]}}
+    assert _read_body(items, prebuilt=True) == _read_body(items, prebuilt=False)
+
+
+@pytest.mark.parametrize("validate", [False, True], ids=["pynamodb-like", "validating"])
+def test_a_prebuilt_batch_get_body_is_one_json_dumps_of_the_parameters(validate):
+    ddb, sent = _client(prebuilt=True, validate=validate)
+    ddb.batch_get_item(RequestItems={"t": {"Keys": KEYS, "ConsistentRead": True}})
+    assert (
+        sent[0]
+        == json.dumps({"RequestItems": {"t": {"Keys": KEYS, "ConsistentRead": True}}}, separators=(",", ":")).encode()
+    )
+
+
+def test_binary_keys_are_left_to_botocore():
+    items = {"t": {"Keys": [{"pk": {"B": b"\x00\xff"}, "sk": {"S": "s"}}]}}
+    body = _read_body(items, prebuilt=True)
+    assert body == _read_body(items, prebuilt=False)
+    assert body["RequestItems"]["t"]["Keys"][0]["pk"] == {"B": base64.b64encode(b"\x00\xff").decode()}

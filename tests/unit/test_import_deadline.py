@@ -1,7 +1,12 @@
 """When an import worker stops taking chunks (no AWS: the deadline is plain arithmetic)."""
 
+import gc
 import time
 
+import pytest
+
+from chalicelib.domain.errors import Unavailable
+from chalicelib.services import imports
 from chalicelib.services.imports import Deadline
 
 
@@ -28,3 +33,20 @@ def test_chunk_timing_keeps_the_slowest():
     deadline._chunk_started = time.monotonic() - 5  # a chunk that took 5 s
     deadline.chunk_done()
     assert deadline.slowest_chunk >= 5 > slow
+
+
+def test_an_import_run_sets_loaded_libraries_aside_from_the_collector_and_hands_them_back_even_on_failure(
+    monkeypatch,
+):
+    seen = []
+
+    def failing_run(*_):
+        seen.append(gc.get_freeze_count())
+        raise Unavailable("The store is busy; retry shortly.")
+
+    monkeypatch.setattr(imports, "_run_chunks", failing_run)
+    before = gc.get_freeze_count()
+    with pytest.raises(Unavailable):
+        imports._run(None, None, None)  # type: ignore[arg-type]
+    assert seen[0] > before  # what the process held was set aside while rows were imported
+    assert gc.get_freeze_count() == before == 0  # and handed back: nothing stays out of reach

@@ -1,5 +1,6 @@
 import re
 import string
+import unicodedata
 
 import pytest
 from hypothesis import assume, given, settings
@@ -168,6 +169,19 @@ def test_name_folding_and_cleaning_are_idempotent_on_any_text(text):
     keys = name_search_keys(text)
     assert all(fold_name(text).endswith(key) for key in keys)
     assert keys[:1] == ([fold_name(text)] if fold_name(text) else [])
+
+
+def _clean_name_reference(raw: str) -> str:
+    """``clean_name`` before its fast path for printable text: every character's category read."""
+    text = "".join(ch for ch in unicodedata.normalize("NFC", raw) if unicodedata.category(ch) != "Cc" or ch.isspace())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=40) | st.text(alphabet="ab \t\n\r\x00\x07\x1f\x7f\x85\xa0\u2028\u0301e", max_size=20))
+def test_cleaning_and_folding_names_fast_equals_the_character_by_character_way(text):
+    assert clean_name(text) == _clean_name_reference(text)
+    assert fold_name(text) == fold_name(text + " " * 300).strip()  # remembered (short) == not (long)
 
 
 @st.composite

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -135,6 +136,22 @@ def test_timeline_times_sort_as_strings_like_times() -> None:
     later = keys.moment(T0 + timedelta(seconds=1))
     assert whole < fraction < later
     assert keys.stage_move(T0, 2) < keys.stage_move(T0, 10)
+
+
+def test_one_instant_is_one_sort_key_time_in_any_zone_and_naive_times_follow_the_local_zone(monkeypatch) -> None:
+    riyadh = T0.astimezone(timezone(timedelta(hours=3)))
+    assert keys.moment(T0) == keys.moment(riyadh) == keys.moment(T0)  # the second read is remembered
+    naive = datetime(2026, 1, 1, 12, 0)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    in_utc = keys.moment(naive)
+    monkeypatch.setenv("TZ", "Asia/Riyadh")
+    time.tzset()
+    try:
+        assert (in_utc, keys.moment(naive)) == ("2026-01-01T12:00:00.000000Z", "2026-01-01T09:00:00.000000Z")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_rep_changes_validate_zone_hours_and_goals() -> None:
