@@ -40,7 +40,7 @@ def test_an_import_run_sets_loaded_libraries_aside_from_the_collector_and_hands_
 ):
     seen = []
 
-    def failing_run(*_):
+    def failing_run(*_, **__):
         seen.append(gc.get_freeze_count())
         raise Unavailable("The store is busy; retry shortly.")
 
