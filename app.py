@@ -137,5 +137,6 @@ def observe(event: Any, get_response: Any) -> Response:
     if response.status_code >= 500:
         metrics.add_metric(name="ServerErrors", unit="Count", value=1)
     metrics.flush_metrics()
+    metrics.clear_metrics()  # with metrics disabled (local stack, tests) flush keeps them: no pile-up
     logger.thread_safe_remove_keys(["correlation_id"])
     return response

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 
 from pynamodb.exceptions import PynamoDBException
 
@@ -32,8 +34,19 @@ def settings_key(org_id: str) -> tuple[str, str]:
 def stored(item: object) -> StoredSettings:
     """The settings a batch read found at ``settings_key`` (None or another item: the defaults)."""
     if not isinstance(item, SettingsItem):
-        return StoredSettings(OrgSettings(), 0, None, None)
-    return StoredSettings(read_stored(item.data.as_dict()), int(item.version), item.created_at, item.updated_at)
+        return StoredSettings(_parsed(None), 0, None, None)
+    data = item.data.as_dict()
+    return StoredSettings(
+        _parsed(json.dumps(data, sort_keys=True, default=str)), int(item.version), item.created_at, item.updated_at
+    )
+
+
+@lru_cache(maxsize=256)
+def _parsed(data: str | None) -> OrgSettings:
+    """Settings parsed once per distinct stored content in a warm Lambda (most requests read them,
+    and validating the nested defaults costs more than the read). Shared: callers never change
+    the object they get (``PUT /settings`` builds a new one)."""
+    return OrgSettings() if data is None else read_stored(json.loads(data))
 
 
 @db.bound
