@@ -404,16 +404,8 @@ def upload(api, data: bytes, query: str = "type=accounts", **kwargs) -> dict[str
 
 def drain(api, queue_url: str) -> int:
     """Deliver queued messages to the worker Lambda as SQS would (batch size 1)."""
-    sqs = boto3.client("sqs")
-    delivered = 0
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1).get("Messages", [])
-        if not messages:
-            return delivered
-        event = api.client.events.generate_sqs_event(message_bodies=[messages[0]["Body"]], queue_name="imports")
-        api.client.lambda_.invoke("import_worker", event)
-        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
-        delivered += 1
+    assert queue_url.endswith("/" + environment().import_queue)  # the one work queue
+    return int(api.drain_work_queue())
 
 
 def test_the_worker_runs_in_a_fresh_lambda_that_has_served_no_http_request(api, uploads, monkeypatch):
