@@ -180,7 +180,8 @@ def ddb_requests() -> Iterator[list[tuple[str, dict[str, Any]]]]:
 
     def recording(self: Any, operation: str, params: Any) -> Any:
         if self.meta.service_model.service_name == "dynamodb":
-            sent.append((operation, params))
+            # a copy: botocore's handlers (our prebuilt batch bodies among them) rebind its keys
+            sent.append((operation, dict(params)))
         return original(self, operation, params)
 
     botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
