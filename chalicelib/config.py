@@ -65,9 +65,10 @@ def environment() -> Environment:
 def request_scope() -> Iterator[Environment]:
     """Read the environment once for the block (one HTTP request); outside any block (jobs,
     scripts, tests between requests) ``environment()`` reads it afresh every time."""
-    token = _REQUEST_ENVIRONMENT.set(_read_environment())
+    scoped = _read_environment()
+    token = _REQUEST_ENVIRONMENT.set(scoped)
     try:
-        yield _REQUEST_ENVIRONMENT.get()  # type: ignore[misc]
+        yield scoped
     finally:
         _REQUEST_ENVIRONMENT.reset(token)
 

@@ -94,15 +94,17 @@ def _queue_url(name: str, region: str) -> str:
 
 def enqueue_import(org_id: str, import_id: str) -> None:
     """Ask the import worker to continue a job (the message the S3 event would have sent)."""
-    settings = environment()
-    url = _queue_url(settings.import_queue, settings.region)
-    sqs().send_message(QueueUrl=url, MessageBody=json.dumps({"tawasul_import": {"org": org_id, "id": import_id}}))
+    _send_work({"tawasul_import": {"org": org_id, "id": import_id}})
 
 
 def enqueue_erasure(org_id: str, account_id: str, entry_sk: str) -> None:
     """Ask the worker to erase what is attached to an account (the request's due entry names it).
     The import queue carries this work too: one queue, one worker, one dead-letter queue."""
+    _send_work({"tawasul_erasure": {"org": org_id, "id": account_id, "entry": entry_sk}})
+
+
+def _send_work(message: dict[str, Any]) -> None:
+    """One message on the work queue (the import queue)."""
     settings = environment()
     url = _queue_url(settings.import_queue, settings.region)
-    body = {"tawasul_erasure": {"org": org_id, "id": account_id, "entry": entry_sk}}
-    sqs().send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    sqs().send_message(QueueUrl=url, MessageBody=json.dumps(message))

@@ -364,20 +364,25 @@ def transaction() -> Iterator[Transaction]:
             wrapper = Transaction(tx)
             yield wrapper
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons or []
-        conflicts = wrapper.conflicts if wrapper else []
-        for index, reason in enumerate(reasons):
-            if reason is not None and reason.code == "ConditionalCheckFailed":
-                message = conflicts[index] if index < len(conflicts) else None
-                if isinstance(message, Conflict):
-                    raise message
-                raise Conflict(message or "The record changed while you were editing it; reload and retry.")
-        if any(reason is not None and reason.code in THROTTLED_REASONS for reason in reasons):
-            raise Unavailable("The store is busy; retry shortly.", retry_after_seconds=THROTTLED_RETRY_AFTER) from error
-        if error.cause_response_code == "TransactionCanceledException":
-            # TransactionConflict: another transaction held one of the items; a retry can succeed.
-            raise Conflict("Another change to the same records was in progress; retry.")
+        codes = [reason.code if reason is not None else None for reason in error.cancellation_reasons or []]
+        if codes or error.cause_response_code == "TransactionCanceledException":
+            raise _cancelled(codes, wrapper.conflicts if wrapper else []) from error
         raise unavailable(error) or error
+
+
+def _cancelled(codes: Sequence[str | None], conflicts: Sequence[str | Conflict | None]) -> Conflict | Unavailable:
+    """What a cancelled transaction means, from its cancellation reasons (one per operation, in the
+    order sent) and what each operation's failed condition means (``conflicts``, same order)."""
+    for index, code in enumerate(codes):
+        if code == "ConditionalCheckFailed":
+            message = conflicts[index] if index < len(conflicts) else None
+            if isinstance(message, Conflict):
+                return message
+            return Conflict(message or "The record changed while you were editing it; reload and retry.")
+    if any(code in THROTTLED_REASONS for code in codes):
+        return Unavailable("The store is busy; retry shortly.", retry_after_seconds=THROTTLED_RETRY_AFTER)
+    # TransactionConflict: another transaction held one of the items; a retry can succeed.
+    return Conflict("Another change to the same records was in progress; retry.")
 
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit of operations in one TransactWriteItems
@@ -395,9 +400,5 @@ def transact_raw_puts(items: Sequence[dict[str, Any]], last: dict[str, Any], *, 
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
             raise unavailable(error) or error
-        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
-        if reasons and reasons[-1] == "ConditionalCheckFailed":
-            raise Conflict(conflict) from error
-        if any(code in THROTTLED_REASONS for code in reasons):
-            raise Unavailable("The store is busy; retry shortly.", retry_after_seconds=THROTTLED_RETRY_AFTER) from error
-        raise Conflict("Another change to the same records was in progress; retry.") from error
+        codes = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
+        raise _cancelled(codes, [*(None for _ in items), conflict]) from error
