@@ -1,13 +1,15 @@
-"""Items loaded from the table through ``Item._instantiate`` (our fast path) are exactly what
-PynamoDB's own ``_instantiate`` makes of the same stored attributes, for every kind of item: full,
-sparse (defaults), and with attributes stored as NULL."""
+"""Items loaded from the table through ``Item._instantiate``, built by ``Item.__init__`` and written by
+``Item.serialize`` (our fast paths) are exactly what PynamoDB's own ``_instantiate``, constructor and
+``serialize`` make of the same values, for every kind of item: full, sparse (defaults), and with
+attributes stored as NULL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pynamodb.models import Model
 from pynamodb.attributes import (
     Attribute,
     AttributeContainer,
@@ -130,3 +132,134 @@ def test_a_kind_that_does_not_match_is_refused() -> None:
     stored = _stored(models.AccountItem, full=False)
     with pytest.raises(ValueError, match="Cannot instantiate"):
         models.LeadItem.from_raw_data(stored)
+
+
+
+def _pynamodb_serialize(item: Item, null_check: bool) -> dict[str, dict[str, Any]]:
+    return AttributeContainer._container_serialize(item, null_check=null_check)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("full", [True, False], ids=["full", "sparse"])
+def test_items_serialize_as_pynamodb_serialises_them(kind: type[Item], full: bool) -> None:
+    stored = _stored(kind, full=full)
+    loaded = kind.from_raw_data(stored)
+    built = kind(**{name: getattr(loaded, name) for name in loaded.attribute_values if name != "kind"})
+    for item in (loaded, _pynamodb(kind, stored), built):
+        assert item.serialize(null_check=False) == _pynamodb_serialize(item, False)
+        if kind.get_attributes()["kind"].get_discriminator(kind) is None:  # type: ignore[attr-defined]
+            assert _refusals(item) == ("Attribute 'kind' cannot be None",) * 2  # a base of kinds: never stored
+        else:
+            assert item.serialize() == _pynamodb_serialize(item, True)
+
+def _refusals(item: Item) -> tuple[str, str]:
+    with pytest.raises(ValueError) as ours:
+        item.serialize()
+    with pytest.raises(ValueError) as theirs:
+        _pynamodb_serialize(item, True)
+    assert type(ours.value) is type(theirs.value)
+    return str(ours.value), str(theirs.value)
+
+
+def test_a_missing_or_mistyped_value_is_refused_as_pynamodb_refuses_it() -> None:
+    item = Item.from_raw_data(_stored(models.AccountItem, full=True))
+    assert isinstance(item, models.AccountItem)
+    item.owner_id = None  # type: ignore[assignment]
+    ours, theirs = _refusals(item)
+    assert ours == theirs and "owner_id" in ours
+    assert item.serialize(null_check=False) == _pynamodb_serialize(item, False)
+    item.owner_id = "rep-1"
+    item.emails = ["a@example.com", None]  # type: ignore[list-item]
+    assert item.serialize() == _pynamodb_serialize(item, True)
+    item.emails = None
+    item.created_at = None  # type: ignore[assignment]
+    ours, theirs = _refusals(item)
+    assert ours == theirs and "created_at" in ours
+
+
+def test_empty_strings_and_edited_values_serialize_as_pynamodb_serialises_them() -> None:
+    item = Item.from_raw_data(_stored(models.LeadItem, full=True))
+    assert isinstance(item, models.LeadItem)
+    item.title = ""
+    item.version = 7.0  # type: ignore[assignment]  # a float, which the descriptor casts
+    item.value = {"amount": "12.00", "currency": "SAR"}  # type: ignore[assignment]
+    assert item.serialize() == _pynamodb_serialize(item, True)
+    assert item.serialize()["title"] == {"S": ""} and item.serialize()["version"] == {"N": "7"}
+
+
+def _built_by_pynamodb(model: type[Item], *args: Any, **values: Any) -> Item:
+    item = model.__new__(model)
+    Model.__init__(item, *args, **values)
+    return item
+
+
+def _values(kind: type[Item], *, full: bool) -> dict[str, Any]:
+    return {
+        name: _value(name, attribute)
+        for name, attribute in kind.get_attributes().items()
+        if not isinstance(attribute, DiscriminatorAttribute)
+        and (full or (not attribute.null and attribute.default is None) or attribute.is_hash_key or attribute.is_range_key)
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("full", [True, False], ids=["full", "sparse"])
+def test_built_items_equal_pynamodbs_own(kind: type[Item], full: bool) -> None:
+    values = _values(kind, full=full)
+    ours, theirs = kind(**values), _built_by_pynamodb(kind, **values)
+    _same(ours, theirs)
+    assert list(ours.attribute_values) == list(theirs.attribute_values)  # the same order, too
+    for name, value in theirs.attribute_values.items():  # maps built, not left as dicts
+        assert type(ours.attribute_values[name]) is type(value), name
+
+
+def test_keys_given_by_position_defaults_and_ttl_are_set_as_pynamodb_sets_them() -> None:
+    at = datetime(2026, 12, 3, tzinfo=UTC)
+    for args, values in (
+        (("ORG#o#ACC#1", "PROFILE"), {"id": "1", "org_id": "o", "name": "N", "owner_id": "r"}),
+        ((), {"pk": "p", "sk": "s", "expires_at": timedelta(days=2), "_user_instantiated": False}),
+    ):
+        values = {**values, "created_at": at, "updated_at": at}
+        _same(models.AccountItem(*args, **values), _built_by_pynamodb(models.AccountItem, *args, **values))
+
+
+def test_maps_whose_keys_the_map_constructor_also_takes_are_built_as_pynamodb_builds_them() -> None:
+    values = {"pk": "p", "sk": "s", "org_id": "o", "id": "1", "name": "N", "owner_id": "r"}
+    address = {"default": "yes", "null": None, "city": "Riyadh", "nested": {"attr_name": 1}}
+    ours = models.AccountItem(**values, address=address)
+    theirs = _built_by_pynamodb(models.AccountItem, **values, address=address)
+    _same(ours, theirs)
+    assert ours.address.as_dict() == address  # type: ignore[union-attr]
+
+
+def test_unknown_attributes_and_a_wrong_discriminator_are_refused_as_pynamodb_refuses_them() -> None:
+    for values in ({"pk": "p", "colour": "red"}, {"pk": "p", "kind": models.LeadItem}):
+        with pytest.raises(ValueError) as ours:
+            models.AccountItem(**values)
+        with pytest.raises(ValueError) as theirs:
+            _built_by_pynamodb(models.AccountItem, **values)
+        assert str(ours.value) == str(theirs.value)
+
+
+class _Fresh(Item):
+    """A model whose attribute has a default for new items only (none of ours does yet)."""
+
+    stamp = UnicodeAttribute(default_for_new="new", null=True)
+    label = UnicodeAttribute(default="plain")
+
+
+def test_defaults_for_new_items_apply_only_to_items_built_by_a_caller() -> None:
+    for user in (True, False):
+        ours = _Fresh(pk="p", sk="s", _user_instantiated=user)
+        _same(ours, _built_by_pynamodb(_Fresh, pk="p", sk="s", _user_instantiated=user))
+        assert ours.stamp == ("new" if user else None) and ours.label == "plain"
+
+
+def test_map_values_are_kept_as_given_none_included() -> None:
+    values = {"pk": "p", "sk": "s", "org_id": "o", "id": "1", "name": "N", "owner_id": "r"}
+    address = {"city": "Riyadh", "line2": None, "geo": {"lat": 24.7, "pin": None}}
+    ours = models.AccountItem(**values, address=address)
+    _same(ours, _built_by_pynamodb(models.AccountItem, **values, address=address))
+    assert ours.address.as_dict() == address  # type: ignore[union-attr]
+    address["city"] = "Jeddah"  # the item keeps its own copy
+    assert ours.address.as_dict()["city"] == "Riyadh"  # type: ignore[union-attr]
