@@ -5,13 +5,16 @@ Table names are bound from the settings on first use (``bind``), never at import
 
 from __future__ import annotations
 
+import json
+import operator
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
-from collections.abc import Mapping
 from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from pynamodb.attributes import (
+    DESERIALIZE_CLASS_MAP,
     Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -112,17 +115,17 @@ class Item(Model):
         discriminator, plan = _plan(cls)
         if discriminator is not None:
             values[discriminator] = cls
-        for name, _, attribute, default, store in plan:
+        for name, _, attribute, default, store, _ in plan:
             if _user_instantiated and attribute.default_for_new is not None:
                 default = attribute.default_for_new
             if default is not None:
                 _put(self, values, name, default() if callable(default) else default, store)
         stores = _stores(cls)
         for name, value in attributes.items():
-            store = stores.get(name)
-            if store is None:
+            how = stores.get(name)
+            if how is None:
                 raise ValueError(f"Attribute {name} specified does not exist")
-            _put(self, values, name, value, store)
+            _put(self, values, name, value, how)
 
     @classmethod
     def _instantiate(cls: type[_I], attribute_values: dict[str, dict[str, Any]]) -> _I:
@@ -131,8 +134,9 @@ class Item(Model):
         PynamoDB builds the instance, applies every default twice and stores each attribute
         through its descriptor (~100 µs for an account or a lead: most of a list page's own time).
         Here each class's attributes are read once (``_plan``) and the values go straight into
-        ``attribute_values``; maps are built as ``_raw_map`` builds them, and attributes whose
-        descriptor converts on assignment (versions, TTL) still go through it.
+        ``attribute_values``; strings, numbers, times, maps and lists are read by ``_reader``'s
+        functions, maps are built as ``_raw_map`` builds them, and attributes whose descriptor
+        converts on assignment (versions, TTL) still go through it.
         ``tests/unit/test_fast_instantiate.py`` holds the result to PynamoDB's own for every kind
         of item."""
         stored = cls._get_discriminator_class(attribute_values)
@@ -145,10 +149,13 @@ class Item(Model):
         discriminator, plan = _plan(target)
         if discriminator is not None:
             values[discriminator] = target
-        for name, stored_name, attribute, default, store in plan:
+        for name, stored_name, attribute, default, store, read in plan:
             found = attribute_values.get(stored_name)
             if found and NULL not in found:
-                value = attribute.deserialize(attribute.get_value(found))
+                try:
+                    value = read(found)
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    value = attribute.deserialize(attribute.get_value(found))  # PynamoDB's way, and its error
             elif default is None:
                 continue
             else:
@@ -247,6 +254,8 @@ def _how(attribute: Attribute[Any]) -> _Write:
 def _moment_text(value: datetime) -> str:
     """UTCDateTimeAttribute.serialize: a request stores its one moment on several items."""
     return UTCDateTimeAttribute().serialize(value)  # type: ignore[no-any-return]
+
+
 class _Store(Enum):
     """How a value goes into an item's ``attribute_values``."""
 
@@ -255,14 +264,15 @@ class _Store(Enum):
     DESCRIPTOR = "through the descriptor, which checks or converts it"
 
 
-_Plan = tuple[str | None, list[tuple[str, str, Attribute[Any], Any, _Store]]]
+_Read = Callable[[dict[str, Any]], Any]
+_Plan = tuple[str | None, list[tuple[str, str, Attribute[Any], Any, _Store, _Read]]]
 _PLANS: dict[type[Item], _Plan] = {}
 
 
 def _plan(model: type[Item]) -> _Plan:
     """(discriminator's name when the class is registered under one, and per attribute: its
-    Python name, its stored name, the attribute, its default for a loaded item, and how its
-    value is stored)."""
+    Python name, its stored name, the attribute, its default for a loaded item, how its value
+    is stored, and how it is read from its stored form)."""
     plan = _PLANS.get(model)
     if plan is None:
         attributes = model.get_attributes()
@@ -271,7 +281,7 @@ def _plan(model: type[Item]) -> _Plan:
         if discriminator_name and attributes[discriminator_name].get_discriminator(model) is not None:  # type: ignore[attr-defined]
             discriminator = discriminator_name
         steps = [
-            (name, attribute.attr_name, attribute, attribute.default, _store(attribute))
+            (name, attribute.attr_name, attribute, attribute.default, _store(attribute), _reader(attribute))
             for name, attribute in attributes.items()
             if name != discriminator_name
         ]
@@ -304,6 +314,60 @@ def _put(item: Item, values: dict[str, Any], name: str, value: Any, store: _Stor
         setattr(item, name, value)
 
 
+def _reader(attribute: Attribute[Any]) -> _Read:
+    """What ``attribute.deserialize(attribute.get_value(stored))`` returns, read directly for the
+    types most items hold. A stored value these cannot read (a wrong type, a malformed time)
+    raises, and ``_instantiate`` then reads it PynamoDB's way, which raises PynamoDB's error."""
+    kind, attr_type = type(attribute), attribute.attr_type
+    if kind is UnicodeAttribute:
+        return operator.itemgetter(attr_type)
+    if kind is UTCDateTimeAttribute:
+        parse = UTCDateTimeAttribute._fast_parse_utc_date_string
+        return lambda stored: parse(stored[attr_type])
+    if kind is NumberAttribute:
+        return lambda stored: _number(stored[attr_type])
+    if kind is BooleanAttribute:
+        return lambda stored: bool(stored[attr_type])
+    if kind is MapAttribute:
+        return lambda stored: _document_map(stored[attr_type])
+    if kind is ListAttribute:
+        element = attribute.element_type  # type: ignore[attr-defined]
+        if element is None:
+            return lambda stored: [_document(value) for value in stored[attr_type]]
+        if element is UnicodeAttribute:
+            return lambda stored: [None if NULL in value else value["S"] for value in stored[attr_type]]
+        if element is MapAttribute:
+            return lambda stored: [None if NULL in value else _document_map(value["M"]) for value in stored[attr_type]]
+    return lambda stored: attribute.deserialize(attribute.get_value(stored))
+
+
+def _number(text: str) -> Any:
+    """NumberAttribute.deserialize (``json.loads``), without the JSON decoder for whole numbers."""
+    return int(text) if text.isdecimal() and text.isascii() else json.loads(text)
+
+
+def _document(typed: dict[str, Any]) -> Any:
+    """A value inside a raw map or an untyped list, as PynamoDB's DESERIALIZE_CLASS_MAP reads it."""
+    ((attr_type, value),) = typed.items()
+    if attr_type == "S":
+        return value
+    if attr_type == "N":
+        return _number(value)
+    if attr_type == "M":
+        return _document_map(value)
+    if attr_type == "L":
+        return [_document(element) for element in value]
+    if attr_type == "BOOL":
+        return bool(value)
+    if attr_type == NULL:
+        return None
+    return DESERIALIZE_CLASS_MAP[attr_type].deserialize(value)
+
+
+def _document_map(stored: dict[str, Any]) -> dict[str, Any]:
+    return {key: _document(typed) for key, typed in stored.items()}
+
+
 _MAP_ARGUMENTS = frozenset(MapAttribute.attribute_args)
 
 
@@ -313,11 +377,10 @@ def _raw_map(value: Any) -> Any:
     without running the attribute and container constructors for it; anything else unchanged."""
     if not isinstance(value, Mapping):
         return value
-    if not all(type(key) is str for key in value) or not _MAP_ARGUMENTS.isdisjoint(value):
+    if not _MAP_ARGUMENTS.isdisjoint(value) or not all(type(key) is str for key in value):
         return MapAttribute(**value)  # names the constructor takes as its own arguments: its way
     built = MapAttribute.__new__(MapAttribute)
-    built.attribute_kwargs = {}
-    built.attribute_values = dict(value)
+    built.__dict__.update(attribute_kwargs={}, attribute_values=dict(value))  # as its __init__ leaves them
     return built
 
 

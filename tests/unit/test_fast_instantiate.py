@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pynamodb.models import Model
 from pynamodb.attributes import (
     Attribute,
     AttributeContainer,
@@ -23,6 +22,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.models import Model
 
 from chalicelib.persistence import models
 from chalicelib.persistence.models import Item
@@ -134,7 +134,6 @@ def test_a_kind_that_does_not_match_is_refused() -> None:
         models.LeadItem.from_raw_data(stored)
 
 
-
 def _pynamodb_serialize(item: Item, null_check: bool) -> dict[str, dict[str, Any]]:
     return AttributeContainer._container_serialize(item, null_check=null_check)  # type: ignore[no-any-return]
 
@@ -151,6 +150,7 @@ def test_items_serialize_as_pynamodb_serialises_them(kind: type[Item], full: boo
             assert _refusals(item) == ("Attribute 'kind' cannot be None",) * 2  # a base of kinds: never stored
         else:
             assert item.serialize() == _pynamodb_serialize(item, True)
+
 
 def _refusals(item: Item) -> tuple[str, str]:
     with pytest.raises(ValueError) as ours:
@@ -194,12 +194,16 @@ def _built_by_pynamodb(model: type[Item], *args: Any, **values: Any) -> Item:
 
 
 def _values(kind: type[Item], *, full: bool) -> dict[str, Any]:
-    return {
-        name: _value(name, attribute)
-        for name, attribute in kind.get_attributes().items()
-        if not isinstance(attribute, DiscriminatorAttribute)
-        and (full or (not attribute.null and attribute.default is None) or attribute.is_hash_key or attribute.is_range_key)
-    }
+    """Every attribute (``full``), or only those a caller must give: the keys and the required
+    attributes without a default."""
+    values = {}
+    for name, attribute in kind.get_attributes().items():
+        required = not attribute.null and attribute.default is None
+        if isinstance(attribute, DiscriminatorAttribute):
+            continue
+        if full or required or attribute.is_hash_key or attribute.is_range_key:
+            values[name] = _value(name, attribute)
+    return values
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda cls: cls.__name__)
@@ -263,3 +267,47 @@ def test_map_values_are_kept_as_given_none_included() -> None:
     assert ours.address.as_dict() == address  # type: ignore[union-attr]
     address["city"] = "Jeddah"  # the item keeps its own copy
     assert ours.address.as_dict()["city"] == "Riyadh"  # type: ignore[union-attr]
+
+
+def _account_stored(**changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {**_stored(models.AccountItem, full=False), **changes}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"address": {"M": {}}, "tags": {"L": []}, "emails": {"L": [{"NULL": True}, {"S": ""}]}},
+        {
+            "custom_fields": {
+                "M": {
+                    "n": {"N": "-12"},
+                    "big": {"N": "123456789012345678901234567890"},
+                    "e": {"N": "1.5E+3"},
+                    "z": {"N": "0"},
+                    "gone": {"NULL": True},
+                    "tags": {"SS": ["a", "b"]},
+                    "nums": {"NS": ["1", "2.5"]},
+                    "raw": {"B": b"\x00\x01"},
+                    "mixed": {"L": [{"N": "3"}, {"NULL": True}, {"M": {"x": {"BOOL": False}}}]},
+                    "٣": {"S": "arabic digit key"},
+                }
+            }
+        },
+        {"risk": {"M": {"score": {"N": "٣"}}}},  # not a number JSON reads: PynamoDB's error
+        {"name": {"N": "5"}},  # a string attribute stored as a number
+        {"created_at": {"S": "2026-12-03"}},  # not PynamoDB's time format
+        {"emails": {"L": [{"N": "1"}]}},
+        {"address": {"S": "not a map"}},
+    ],
+    ids=["empty-and-null", "documents", "bad-number", "wrong-type", "bad-time", "wrong-element", "not-a-map"],
+)
+def test_stored_shapes_and_bad_values_read_as_pynamodb_reads_them(changes: dict[str, Any]) -> None:
+    stored = _account_stored(**changes)
+    try:
+        theirs = _pynamodb(Item, stored)
+    except Exception as error:  # noqa: BLE001  # whatever PynamoDB raises, ours must raise too
+        with pytest.raises(type(error)) as ours:
+            Item.from_raw_data(stored)
+        assert str(ours.value) == str(error)
+        return
+    _same(Item.from_raw_data(stored), theirs)
