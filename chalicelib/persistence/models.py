@@ -110,11 +110,7 @@ class Item(Model):
         if range_key is not None:
             attributes[self._range_keyname] = range_key  # type: ignore[index]
         cls = type(self)
-        values: dict[str, Any] = {}
-        self.attribute_values = values
-        discriminator, plan = _plan(cls)
-        if discriminator is not None:
-            values[discriminator] = cls
+        values, plan = _begin(self, cls)
         for name, _, attribute, default, store, _ in plan:
             if _user_instantiated and attribute.default_for_new is not None:
                 default = attribute.default_for_new
@@ -144,11 +140,7 @@ class Item(Model):
             raise ValueError(f"Cannot instantiate a {cls.__name__} from the returned class: {stored.__name__}")
         target = stored or cls
         instance = target.__new__(target)
-        values: dict[str, Any] = {}
-        instance.attribute_values = values
-        discriminator, plan = _plan(target)
-        if discriminator is not None:
-            values[discriminator] = target
+        values, plan = _begin(instance, target)
         for name, stored_name, attribute, default, store, read in plan:
             found = attribute_values.get(stored_name)
             if found and NULL not in found:
@@ -160,12 +152,7 @@ class Item(Model):
                 continue
             else:
                 value = default() if callable(default) else default
-            if store is _Store.DIRECT:
-                values[name] = value
-            elif store is _Store.RAW_MAP:
-                values[name] = _raw_map(value)
-            else:
-                setattr(instance, name, value)
+            _put(instance, values, name, value, store)
         return instance
 
     def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
@@ -265,7 +252,8 @@ class _Store(Enum):
 
 
 _Read = Callable[[dict[str, Any]], Any]
-_Plan = tuple[str | None, list[tuple[str, str, Attribute[Any], Any, _Store, _Read]]]
+_Step = tuple[str, str, Attribute[Any], Any, _Store, _Read]
+_Plan = tuple[str | None, list[_Step]]
 _PLANS: dict[type[Item], _Plan] = {}
 
 
@@ -287,6 +275,16 @@ def _plan(model: type[Item]) -> _Plan:
         ]
         plan = _PLANS[model] = (discriminator, steps)
     return plan
+
+
+def _begin(item: Item, model: type[Item]) -> tuple[dict[str, Any], list[_Step]]:
+    """``item`` (of ``model``) with empty values but its discriminator, and ``model``'s plan."""
+    values: dict[str, Any] = {}
+    item.attribute_values = values
+    discriminator, steps = _plan(model)
+    if discriminator is not None:
+        values[discriminator] = model
+    return values, steps
 
 
 def _store(attribute: Attribute[Any]) -> _Store:
