@@ -144,7 +144,12 @@ def test_ten_thousand_rows_under_ten_percent_throttling_end_with_exactly_the_rig
     with injected(Faults(seed=13, throttle=0.10, unprocessed=0.10)) as faults:
         job, _ = work("org-f", start_upload("org-f", csv_file(rows)))
     assert job.status == "completed"
-    assert len(faults.throttled) > rows // 50 and len(faults.partial) > rows // 100  # the faults did happen
+    # The faults did happen, at about the rates asked for: each request rolls its own dice and the
+    # writers run four at once, so the counts vary between runs (~420 calls for 2,000 rows; 10%
+    # of them is the expected count, half of that is more than three standard deviations below).
+    calls = len(faults.calls)
+    assert calls > rows // 10
+    assert len(faults.throttled) > calls // 20 and len(faults.partial) > calls // 20
     # A chunk replayed after a failed delivery counts the rows it had created as duplicates (the
     # job's counters are per delivery); the accounts themselves must be exact.
     assert job.counters["created"] + job.counters["duplicates"] == rows and not job.counters.get("rejected")
