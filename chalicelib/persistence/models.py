@@ -176,7 +176,7 @@ class Item(Model):
                 out[stored] = {attr_type: value}
                 continue
             if how is _Write.MOMENT:
-                out[stored] = {attr_type: _moment_text(value)}
+                out[stored] = {attr_type: moment_text(value)}
                 continue
             try:
                 if isinstance(value, MapAttribute) and not value.validate(null_check=null_check):
@@ -209,19 +209,16 @@ class _Write(Enum):
 
 
 _Writing = list[tuple[str, str, str, Attribute[Any], _Write]]
-_WRITINGS: dict[type[Item], _Writing] = {}
 
 
+@cache
 def _writing(model: type[Item]) -> _Writing:
     """Per attribute of ``model``: its Python name, its stored name, its DynamoDB type, the
     attribute and how to write it."""
-    writing = _WRITINGS.get(model)
-    if writing is None:
-        writing = _WRITINGS[model] = [
-            (name, attribute.attr_name, attribute.attr_type, attribute, _how(attribute))
-            for name, attribute in model.get_attributes().items()
-        ]
-    return writing
+    return [
+        (name, attribute.attr_name, attribute.attr_type, attribute, _how(attribute))
+        for name, attribute in model.get_attributes().items()
+    ]
 
 
 def _how(attribute: Attribute[Any]) -> _Write:
@@ -237,10 +234,14 @@ def _how(attribute: Attribute[Any]) -> _Write:
     return _Write.OTHER
 
 
+_MOMENT = UTCDateTimeAttribute()
+
+
 @lru_cache(maxsize=256)
-def _moment_text(value: datetime) -> str:
-    """UTCDateTimeAttribute.serialize: a request stores its one moment on several items."""
-    return UTCDateTimeAttribute().serialize(value)  # type: ignore[no-any-return]
+def moment_text(value: datetime) -> str:
+    """UTCDateTimeAttribute.serialize, cached: a request stores its one moment on several items,
+    an import chunk its one moment on every row (``raw`` writes it with this too)."""
+    return _MOMENT.serialize(value)  # type: ignore[no-any-return]
 
 
 class _Store(Enum):
@@ -254,27 +255,24 @@ class _Store(Enum):
 _Read = Callable[[dict[str, Any]], Any]
 _Step = tuple[str, str, Attribute[Any], Any, _Store, _Read]
 _Plan = tuple[str | None, list[_Step]]
-_PLANS: dict[type[Item], _Plan] = {}
 
 
+@cache
 def _plan(model: type[Item]) -> _Plan:
     """(discriminator's name when the class is registered under one, and per attribute: its
     Python name, its stored name, the attribute, its default for a loaded item, how its value
     is stored, and how it is read from its stored form)."""
-    plan = _PLANS.get(model)
-    if plan is None:
-        attributes = model.get_attributes()
-        discriminator_name: str | None = getattr(model, "_discriminator", None)
-        discriminator = None
-        if discriminator_name and attributes[discriminator_name].get_discriminator(model) is not None:  # type: ignore[attr-defined]
-            discriminator = discriminator_name
-        steps = [
-            (name, attribute.attr_name, attribute, attribute.default, _store(attribute), _reader(attribute))
-            for name, attribute in attributes.items()
-            if name != discriminator_name
-        ]
-        plan = _PLANS[model] = (discriminator, steps)
-    return plan
+    attributes = model.get_attributes()
+    discriminator_name: str | None = getattr(model, "_discriminator", None)
+    discriminator = None
+    if discriminator_name and attributes[discriminator_name].get_discriminator(model) is not None:  # type: ignore[attr-defined]
+        discriminator = discriminator_name
+    steps = [
+        (name, attribute.attr_name, attribute, attribute.default, _store(attribute), _reader(attribute))
+        for name, attribute in attributes.items()
+        if name != discriminator_name
+    ]
+    return discriminator, steps
 
 
 def _begin(item: Item, model: type[Item]) -> tuple[dict[str, Any], list[_Step]]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import cache, lru_cache
+from datetime import datetime
+from functools import cache
 from typing import Any
 
 from pynamodb.attributes import (
@@ -28,9 +28,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.constants import DATETIME_FORMAT
 
-from chalicelib.persistence.models import Item
+from chalicelib.persistence.models import Item, moment_text
 
 Raw = dict[str, dict[str, Any]]  # attribute name -> {type: value}, as BatchWriteItem takes it
 _Encoder = Callable[[Any], dict[str, Any]]
@@ -41,13 +40,7 @@ def _string(value: str) -> dict[str, Any]:
 
 
 def _moment(value: datetime) -> dict[str, Any]:
-    return {"S": _utc_text(value)}
-
-
-@lru_cache(maxsize=64)
-def _utc_text(value: datetime) -> str:
-    """Cached: the rows of an import chunk are created at the same moment."""
-    return value.astimezone(UTC).strftime(DATETIME_FORMAT).zfill(31)
+    return {"S": moment_text(value)}
 
 
 def _boolean(value: Any) -> dict[str, Any]:
