@@ -15,8 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError, PynamoDBException
 
 from chalicelib.config import environment
 from chalicelib.domain import paging
@@ -320,54 +319,101 @@ def batch_get(keys: Sequence[tuple[str, str]]) -> list[models.Item]:
 class Transaction:
     """One ``TransactWriteItems`` call; each operation may say what its failed condition means.
 
-    PynamoDB sends condition checks first, then deletes, puts and updates, whatever order they
-    were added in, and DynamoDB reports cancellation reasons in the order sent; ``conflicts``
-    lists the messages in that same order so a reason finds its operation. A check may name the
-    ``Conflict`` itself (a subclass), for a caller that acts on which condition failed.
+    Model operations take their parameters from PynamoDB's own builders (the item as
+    ``Item.serialize`` writes it, the version condition and increment, condition and update
+    expressions), as PynamoDB's ``TransactWrite`` does; ``update_raw`` takes an UpdateItem already
+    in DynamoDB's form (the report counters: no expression objects to build). Operations are sent
+    as ``TransactWrite`` sends them, condition checks first, then deletes, puts and updates,
+    whatever order they were added in; DynamoDB reports cancellation reasons in the order sent, so
+    ``conflicts`` lists the messages in that same order and a reason finds its operation. A check
+    may name the ``Conflict`` itself (a subclass), for a caller that acts on which condition failed.
+    After the call succeeds, saved and updated items hold their new version, as after
+    ``TransactWrite``.
     """
 
     _ORDER = ("check", "delete", "save", "update")
+    _WIRE = {"check": "ConditionCheck", "delete": "Delete", "save": "Put", "update": "Update"}
 
-    def __init__(self, tx: TransactWrite) -> None:
-        self._tx = tx
+    def __init__(self, table: str) -> None:
+        self._table = table
+        self._operations: dict[str, list[dict[str, Any]]] = {kind: [] for kind in self._ORDER}
         self._messages: dict[str, list[str | Conflict | None]] = {kind: [] for kind in self._ORDER}
+        self._versioned: list[models.Item] = []
 
     @property
     def conflicts(self) -> list[str | Conflict | None]:
         return [message for kind in self._ORDER for message in self._messages[kind]]
 
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """``TransactItems`` as sent."""
+        return [{self._WIRE[kind]: op} for kind in self._ORDER for op in self._operations[kind]]
+
+    def _add(self, kind: str, operation: dict[str, Any], conflict: str | Conflict | None) -> None:
+        self._operations[kind].append(operation)
+        self._messages[kind].append(conflict)
+
     def save(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
-        self._tx.save(item, condition=condition)
-        self._messages["save"].append(conflict)
+        self._add("save", item.get_save_kwargs_from_instance(condition=condition), conflict)
+        self._versioned.append(item)
 
     def delete(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
-        self._tx.delete(item, condition=condition, add_version_condition=False)
-        self._messages["delete"].append(conflict)
+        self._add(
+            "delete", item.get_delete_kwargs_from_instance(condition=condition, add_version_condition=False), conflict
+        )
 
     def update(
         self, item: models.Item, actions: list[Any], condition: Any = None, *, conflict: str | None = None
     ) -> None:
-        self._tx.update(item, actions=actions, condition=condition, add_version_condition=False)
-        self._messages["update"].append(conflict)
+        operation = item.get_update_kwargs_from_instance(
+            actions=actions, condition=condition, add_version_condition=False
+        )
+        self._add("update", operation, conflict)
+        self._versioned.append(item)
+
+    def put_raw(self, item: dict[str, Any], *, condition: str | None = None, conflict: str | None = None) -> None:
+        """A PutItem of an item in DynamoDB's form, on this transaction's table, with an optional
+        condition expression that names no placeholders."""
+        operation: dict[str, Any] = {"TableName": self._table, "Item": item}
+        if condition is not None:
+            operation["ConditionExpression"] = condition
+        self._add("save", operation, conflict)
+
+    def update_raw(self, operation: dict[str, Any], *, conflict: str | None = None) -> None:
+        """An UpdateItem in DynamoDB's form (``Key``, ``UpdateExpression``, names, values and an
+        optional ``ConditionExpression``), on this transaction's table."""
+        self._add("update", {"TableName": self._table, **operation}, conflict)
 
     def check(self, item: models.Item, condition: Any, *, conflict: str | Conflict) -> None:
-        self._tx.condition_check(type(item), item.pk, item.sk, condition=condition)
-        self._messages["check"].append(conflict)
+        self._add("check", type(item).get_operation_kwargs_from_class(item.pk, item.sk, condition=condition), conflict)
+
+    def commit(self) -> None:
+        """Send the operations (nothing when there are none); a cancelled transaction raises what
+        ``_cancelled`` makes of its reasons, a transient failure ``Unavailable``."""
+        operations = self.items
+        if not operations:
+            return
+        try:
+            client().transact_write_items(TransactItems=operations)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise unavailable(error) or error
+            codes = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
+            raise _cancelled(codes, self.conflicts) from error
+        except BotoCoreError as error:
+            raise unavailable(error) or error
+        for item in self._versioned:
+            item.update_local_version_attribute()
 
 
 @contextmanager
 def transaction() -> Iterator[Transaction]:
-    """A TransactWrite whose failed conditions become ``Conflict`` with the operation's message."""
-    wrapper: Transaction | None = None
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            wrapper = Transaction(tx)
-            yield wrapper
-    except TransactWriteError as error:
-        codes = [reason.code if reason is not None else None for reason in error.cancellation_reasons or []]
-        if codes or error.cause_response_code == "TransactionCanceledException":
-            raise _cancelled(codes, wrapper.conflicts if wrapper else []) from error
-        raise unavailable(error) or error
+    """Operations added inside the block are sent as one TransactWriteItems when it ends without
+    an error; failed conditions become ``Conflict`` with the operation's message."""
+    ready()
+    tx = Transaction(environment().table_name)
+    yield tx
+    tx.commit()
 
 
 def _cancelled(codes: Sequence[str | None], conflicts: Sequence[str | Conflict | None]) -> Conflict | Unavailable:
@@ -392,13 +438,8 @@ def transact_raw_puts(items: Sequence[dict[str, Any]], last: dict[str, Any], *, 
     """One TransactWriteItems: ``items`` (attribute dicts, as ``batch_write(raw_puts=...)`` takes
     them) put unconditionally and ``last`` put only while no item has its key (``conflict`` if one
     does). Errors are translated as ``transaction`` translates them."""
-    table = environment().table_name
-    operations: list[dict[str, Any]] = [{"Put": {"TableName": table, "Item": item}} for item in items]
-    operations.append({"Put": {"TableName": table, "Item": last, "ConditionExpression": "attribute_not_exists(pk)"}})
-    try:
-        client().transact_write_items(TransactItems=operations)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise unavailable(error) or error
-        codes = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
-        raise _cancelled(codes, [*(None for _ in items), conflict]) from error
+    tx = Transaction(environment().table_name)
+    for item in items:
+        tx.put_raw(item)
+    tx.put_raw(last, condition="attribute_not_exists(pk)", conflict=conflict)
+    tx.commit()

@@ -13,33 +13,46 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.expressions.operand import Path
 
 from chalicelib.config import environment
 from chalicelib.domain.reports.counters import Counts, Key
 from chalicelib.persistence import db, keys
-from chalicelib.persistence.models import CounterItem
 
 COUNTER = "counter"
 APPLIED = "applied"  # the named changes (``apply(once=...)``) a counter item has taken
 _META = frozenset({"pk", "sk", "kind", "gsi1pk", "gsi1sk", "scope", "period", APPLIED})
 
 
-def _actions(org_id: str, key: Key, counts: dict[str, int]) -> list[Any]:
+def _update(org_id: str, key: Key, counts: dict[str, int], *, once: str | None = None) -> dict[str, Any]:
+    """The UpdateItem (DynamoDB's form, without the table) that adds ``counts`` to one counter item,
+    creating it with its scope, period and list keys. ``once`` names the change: the item then
+    remembers the name and refuses the change (a failed condition) when it took it before."""
     scope, period = key
-    actions: list[Any] = [Path(name).add(value) for name, value in sorted(counts.items())]
-    actions += [
-        Path("kind").set(COUNTER),
-        Path("scope").set(scope),
-        Path("period").set(period),
-        Path("gsi1pk").set(keys.stats_list(org_id)),
-        Path("gsi1sk").set(keys.stats_entry(scope, period)),
-    ]
-    return actions
-
-
-def _probe(org_id: str, key: Key) -> CounterItem:
-    return CounterItem(keys.stats(org_id, key[0]), key[1])
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    adds, sets = [], []
+    for i, (name, value) in enumerate(sorted(counts.items())):
+        names[f"#c{i}"], values[f":c{i}"] = name, {"N": str(value)}
+        adds.append(f"#c{i} :c{i}")
+    meta = {
+        "kind": COUNTER,
+        "scope": scope,
+        "period": period,
+        "gsi1pk": keys.stats_list(org_id),
+        "gsi1sk": keys.stats_entry(scope, period),
+    }
+    for j, (meta_name, meta_value) in enumerate(meta.items()):
+        names[f"#m{j}"], values[f":m{j}"] = meta_name, {"S": meta_value}
+        sets.append(f"#m{j} = :m{j}")
+    update: dict[str, Any] = {"Key": {"pk": {"S": keys.stats(org_id, scope)}, "sk": {"S": period}}}
+    if once is not None:
+        names["#applied"], values[":once"], values[":once_set"] = APPLIED, {"S": once}, {"SS": [once]}
+        adds.append("#applied :once_set")
+        update["ConditionExpression"] = "NOT contains(#applied, :once)"
+    update["UpdateExpression"] = f"SET {', '.join(sets)} ADD {', '.join(adds)}"
+    update["ExpressionAttributeNames"] = names
+    update["ExpressionAttributeValues"] = values
+    return update
 
 
 def add(tx: db.Transaction, org_id: str, counts: Counts) -> None:
@@ -47,7 +60,7 @@ def add(tx: db.Transaction, org_id: str, counts: Counts) -> None:
     transaction may touch an item once, so callers add one merged delta)."""
     for key, changes in sorted(counts.items()):
         if changes:
-            tx.update(_probe(org_id, key), _actions(org_id, key, changes))
+            tx.update_raw(_update(org_id, key, changes))
 
 
 @db.bound
@@ -61,37 +74,9 @@ def apply(org_id: str, counts: Counts, *, once: str | None = None) -> int:
     for key, changes in sorted(counts.items()):
         if not changes:
             continue
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        adds, sets = [], []
-        for i, (name, value) in enumerate(sorted(changes.items())):
-            names[f"#c{i}"], values[f":c{i}"] = name, {"N": str(value)}
-            adds.append(f"#c{i} :c{i}")
-        meta = {
-            "kind": COUNTER,
-            "scope": key[0],
-            "period": key[1],
-            "gsi1pk": keys.stats_list(org_id),
-            "gsi1sk": keys.stats_entry(*key),
-        }
-        for j, (meta_name, meta_value) in enumerate(meta.items()):
-            names[f"#m{j}"], values[f":m{j}"] = meta_name, {"S": meta_value}
-            sets.append(f"#m{j} = :m{j}")
-        guard: dict[str, Any] = {}
-        if once is not None:
-            names["#applied"], values[":once"], values[":once_set"] = APPLIED, {"S": once}, {"SS": [once]}
-            adds.append("#applied :once_set")
-            guard["ConditionExpression"] = "NOT contains(#applied, :once)"
         calls += 1
         try:
-            ddb.update_item(
-                TableName=table,
-                Key={"pk": {"S": keys.stats(org_id, key[0])}, "sk": {"S": key[1]}},
-                UpdateExpression=f"SET {', '.join(sets)} ADD {', '.join(adds)}",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                **guard,
-            )
+            ddb.update_item(TableName=table, **_update(org_id, key, changes, once=once))
         except ClientError as error:
             if once is None or error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
