@@ -331,8 +331,7 @@ class Transaction:
     ``TransactWrite``.
     """
 
-    _ORDER = ("check", "delete", "save", "update")
-    _WIRE = {"check": "ConditionCheck", "delete": "Delete", "save": "Put", "update": "Update"}
+    _ORDER = ("ConditionCheck", "Delete", "Put", "Update")  # as TransactItems names them, in the order sent
 
     def __init__(self, table: str) -> None:
         self._table = table
@@ -347,19 +346,19 @@ class Transaction:
     @property
     def items(self) -> list[dict[str, Any]]:
         """``TransactItems`` as sent."""
-        return [{self._WIRE[kind]: op} for kind in self._ORDER for op in self._operations[kind]]
+        return [{kind: op} for kind in self._ORDER for op in self._operations[kind]]
 
     def _add(self, kind: str, operation: dict[str, Any], conflict: str | Conflict | None) -> None:
         self._operations[kind].append(operation)
         self._messages[kind].append(conflict)
 
     def save(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
-        self._add("save", item.get_save_kwargs_from_instance(condition=condition), conflict)
+        self._add("Put", item.get_save_kwargs_from_instance(condition=condition), conflict)
         self._versioned.append(item)
 
     def delete(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
         self._add(
-            "delete", item.get_delete_kwargs_from_instance(condition=condition, add_version_condition=False), conflict
+            "Delete", item.get_delete_kwargs_from_instance(condition=condition, add_version_condition=False), conflict
         )
 
     def update(
@@ -368,7 +367,7 @@ class Transaction:
         operation = item.get_update_kwargs_from_instance(
             actions=actions, condition=condition, add_version_condition=False
         )
-        self._add("update", operation, conflict)
+        self._add("Update", operation, conflict)
         self._versioned.append(item)
 
     def put_raw(self, item: dict[str, Any], *, condition: str | None = None, conflict: str | None = None) -> None:
@@ -377,15 +376,19 @@ class Transaction:
         operation: dict[str, Any] = {"TableName": self._table, "Item": item}
         if condition is not None:
             operation["ConditionExpression"] = condition
-        self._add("save", operation, conflict)
+        self._add("Put", operation, conflict)
 
     def update_raw(self, operation: dict[str, Any], *, conflict: str | None = None) -> None:
         """An UpdateItem in DynamoDB's form (``Key``, ``UpdateExpression``, names, values and an
         optional ``ConditionExpression``), on this transaction's table."""
-        self._add("update", {"TableName": self._table, **operation}, conflict)
+        self._add("Update", {"TableName": self._table, **operation}, conflict)
 
     def check(self, item: models.Item, condition: Any, *, conflict: str | Conflict) -> None:
-        self._add("check", type(item).get_operation_kwargs_from_class(item.pk, item.sk, condition=condition), conflict)
+        self._add(
+            "ConditionCheck",
+            type(item).get_operation_kwargs_from_class(item.pk, item.sk, condition=condition),
+            conflict,
+        )
 
     def commit(self) -> None:
         """Send the operations (nothing when there are none); a cancelled transaction raises what
