@@ -24,7 +24,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.orders import Order
+from chalicelib.domain.orders import ORDER_CLOSED, Order
 from chalicelib.domain.settings import FollowUpKind, OrgSettings, SendHours
 
 FOLLOW_UP_KINDS: tuple[FollowUpKind, ...] = (
@@ -34,8 +34,6 @@ FOLLOW_UP_KINDS: tuple[FollowUpKind, ...] = (
     "referral_request",
     "coupon",
 )
-# Once an order is here nothing more is sent about it (refused is as final as returned for cod).
-ORDER_CLOSED = frozenset({"refunded", "returned", "cancelled", "refused"})
 # Settings allow at most 20 check-in days; plus bonus, review, referral and coupon. Each item is
 # two writes (the item and its due entry) in the order event's transaction (DynamoDB: 100 at most).
 MAX_PLAN_ITEMS = 24

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from chalicelib.domain.orders import ORDER_CLOSED
+
 MessageKind = Literal[
     "order_confirmation", "checkin", "review_request", "coupon", "bonus_material", "referral_request", "scorecard"
 ]
@@ -169,10 +171,6 @@ def new_message(
 
 def is_stuck(message: Message, now: datetime) -> bool:
     return message.status == "sending" and message.claimed_at is not None and now - message.claimed_at >= SEND_TIMEOUT
-
-
-# Once an order is here, nothing more is sent about it (API.md: follow-ups stop at these).
-ORDER_CLOSED = frozenset({"refunded", "returned", "cancelled", "refused"})
 
 
 def obsolete_reason(kind: str, order_status: str | None) -> str | None:

@@ -56,6 +56,10 @@ STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
 EventType = Literal["confirmed", "paid", "shipped", "delivered", "refused", "returned", "cancelled", "refunded"]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 PAYMENTS: tuple[Payment, ...] = get_args(Payment)
+# Once an order is here nothing more is sent about it: no confirmation request, check-in or perk
+# (API.md: follow-ups stop at these). A prepaid refusal or return may still be refunded, but for
+# the customer it is as closed as a cancellation.
+ORDER_CLOSED: frozenset[OrderStatus] = frozenset({"refunded", "returned", "cancelled", "refused"})
 
 TRANSITIONS: dict[Payment, dict[str, frozenset[str]]] = {
     "cod": {

@@ -17,9 +17,9 @@ from typing import Any
 
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.coupons import Coupon
-from chalicelib.domain.follow_ups import ORDER_CLOSED, FollowUp, OrderNotOpen, OrderSnapshot
+from chalicelib.domain.follow_ups import FollowUp, OrderNotOpen, OrderSnapshot
 from chalicelib.domain.messages import Message
-from chalicelib.domain.orders import Order
+from chalicelib.domain.orders import ORDER_CLOSED, Order
 from chalicelib.domain.referrals import ReferralRequest
 from chalicelib.domain.settings import OrgSettings
 from chalicelib.persistence import accounts as account_store

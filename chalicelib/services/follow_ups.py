@@ -30,9 +30,9 @@ from chalicelib.domain import follow_ups, templates
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.coupons import Coupon, display_code, issue_coupon
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.follow_ups import NOT_READ, ORDER_CLOSED, FollowUp, OrderNotOpen, OrderSnapshot
+from chalicelib.domain.follow_ups import NOT_READ, FollowUp, OrderNotOpen, OrderSnapshot
 from chalicelib.domain.messages import Message
-from chalicelib.domain.orders import Order, reference
+from chalicelib.domain.orders import ORDER_CLOSED, Order, reference
 from chalicelib.domain.referrals import ReferralRequest
 from chalicelib.domain.settings import OrgSettings
 from chalicelib.ids import new_id
