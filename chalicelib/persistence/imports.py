@@ -133,11 +133,20 @@ def get_job(org_id: str, import_id: str) -> ImportJob:
     return to_domain(item)
 
 
+STALLED_PER_RUN = 500  # far above what a healthy system ever has stalled at once
+
+
 @db.bound
-def stalled_jobs(updated_before: datetime, limit: int = 25) -> list[ImportJob]:
-    """Running jobs whose last progress is older than ``updated_before`` (one Query on gsi3)."""
+def stalled_jobs(updated_before: datetime, limit: int = STALLED_PER_RUN) -> list[ImportJob]:
+    """Running jobs whose last progress is older than ``updated_before``, oldest first: one Query
+    on gsi3 per 100. All of them, not a first page: queuing a continuation does not move a job
+    on the index, so a page would hand the sweeper the same jobs on every run and never the rest."""
     result = Item.gsi3.query(
-        keys.ACTIVE_IMPORTS, Item.gsi3sk < keys.moment(updated_before), limit=limit, consistent_read=False
+        keys.ACTIVE_IMPORTS,
+        Item.gsi3sk < keys.moment(updated_before),
+        limit=limit,
+        page_size=100,
+        consistent_read=False,
     )
     return [to_domain(row) for row in result if isinstance(row, ImportItem)]
 

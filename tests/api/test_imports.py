@@ -583,6 +583,32 @@ def test_an_inline_import_whose_request_died_is_failed_by_the_sweeper_not_left_r
     assert found["status"] == "failed" and "send the file again" in found["failure"]
 
 
+def test_the_sweeper_resumes_every_stalled_import_not_only_a_first_page(api, uploads):
+    """Queuing a continuation does not move a job on the index it is found by: a sweeper that
+    read one page would queue the same oldest jobs on every run and never the others."""
+    from chalicelib.domain.imports.job import ImportJob
+    from chalicelib.jobs import JOBS
+    from chalicelib.persistence import imports as import_store
+
+    for i in range(60):
+        at = import_service.now() - import_service.timedelta(minutes=30 + i)
+        import_store.create_job(
+            ImportJob(
+                id=f"stalled-{i:02d}", org_id="org-a", owner_id="rep-1", owner_role="rep", import_type="accounts",
+                origin="upload", object_key=f"uploads/org-a/stalled-{i:02d}.csv", created_at=at, updated_at=at,
+                status="running", processed_rows=100,
+            )
+        )  # fmt: skip
+    assert JOBS["resume_stalled_imports"].run() == {"resumed": 60, "failed": 0}
+    sqs = boto3.client("sqs")
+    queued: set[str] = set()
+    while batch := sqs.receive_message(QueueUrl=uploads, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            queued.add(json.loads(message["Body"])["tawasul_import"]["id"])
+            sqs.delete_message(QueueUrl=uploads, ReceiptHandle=message["ReceiptHandle"])
+    assert queued == {f"stalled-{i:02d}" for i in range(60)}
+
+
 def test_a_large_inline_body_continues_in_the_worker(api, uploads, monkeypatch):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 10)
     monkeypatch.setenv("TAWASUL_IMPORT_INLINE_SECONDS", "0")
