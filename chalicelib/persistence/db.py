@@ -353,7 +353,7 @@ class Transaction:
         self._messages[kind].append(conflict)
 
     def save(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:
-        self._add("Put", item.get_save_kwargs_from_instance(condition=condition), conflict)
+        self._add("Put", {"TableName": self._table, **item.put_fields(condition)}, conflict)
         self._versioned.append(item)
 
     def delete(self, item: models.Item, condition: Any = None, *, conflict: str | None = None) -> None:

@@ -194,6 +194,47 @@ class Item(Model):
                 raise AttributeNullError(name)
         return out
 
+    def put_fields(self, condition: Condition | None = None) -> dict[str, Any]:
+        """``get_save_kwargs_from_instance(condition)`` without its ``TableName``: the item, and
+        for a versioned one its next version, on condition that it is still at the one it was
+        read at (or that it is new), joined to the caller's condition as PynamoDB joins them.
+        PynamoDB builds the version condition from path and value objects and then serialises
+        them, which costs more than serialising the item; here only the caller's condition is
+        serialised (by PynamoDB) and the rest is written out. ``tests/unit/test_fast_instantiate.py``
+        holds the result to PynamoDB's for every kind of item, with and without conditions."""
+        item = self.serialize(null_check=True)
+        names: dict[str, str] = {}  # attribute name -> placeholder, numbered as PynamoDB numbers them
+        values: dict[str, Any] = {}
+        expression = None if condition is None else condition.serialize(names, values)
+        stored = _version_name(type(self))
+        if stored is not None:
+            version = getattr(self, self._version_attribute_name)  # type: ignore[arg-type]
+            name = names.setdefault(stored, f"#{len(names)}")
+            if version is None:
+                item[stored] = {"N": "1"}
+                check = f"attribute_not_exists ({name})"
+            else:
+                item[stored] = {"N": str(version + 1)}
+                placeholder = f":{len(values)}"
+                values[placeholder] = {"N": str(version)}
+                check = f"{name} = {placeholder}"
+            expression = check if expression is None else f"({expression} AND {check})"
+        fields: dict[str, Any] = {"Item": item}
+        if expression is not None:
+            fields["ConditionExpression"] = expression
+        if names:
+            fields["ExpressionAttributeNames"] = {placeholder: name for name, placeholder in names.items()}
+        if values:
+            fields["ExpressionAttributeValues"] = values
+        return fields
+
+
+@cache
+def _version_name(model: type[Item]) -> str | None:
+    """The stored name of ``model``'s version attribute, if it has one."""
+    name = model._version_attribute_name
+    return None if name is None else model.get_attributes()[name].attr_name
+
 
 _I = TypeVar("_I", bound=Item)
 

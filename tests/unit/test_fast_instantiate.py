@@ -217,6 +217,42 @@ def test_built_items_equal_pynamodbs_own(kind: type[Item], full: bool) -> None:
         assert type(ours.attribute_values[name]) is type(value), name
 
 
+STORED_KINDS = [kind for kind in KINDS if kind.get_attributes()["kind"].get_discriminator(kind) is not None]  # type: ignore[attr-defined]
+
+
+def _conditions(kind: type[Item]) -> list[Any]:
+    """No condition, and conditions that name attributes and values, the version's among them
+    (its placeholders must be shared, not numbered twice)."""
+    conditions: list[Any] = [None, kind.pk.does_not_exist(), kind.sk.exists() & (kind.pk == "p")]
+    if kind._version_attribute_name:
+        version: Any = kind.get_attributes()[kind._version_attribute_name]
+        conditions += [version.exists(), (version < 9) | kind.pk.does_not_exist()]
+    return conditions
+
+
+@pytest.mark.parametrize("kind", STORED_KINDS, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("full", [True, False], ids=["full", "sparse"])
+def test_a_save_is_put_as_pynamodb_puts_it(kind: type[Item], full: bool) -> None:
+    """``put_fields`` is ``get_save_kwargs_from_instance`` for every kind, with and without a
+    condition: new (a versioned item must not exist yet, and is written at version 1) and read at a
+    version (written at the next, on condition that it is still at that one)."""
+    models.bind("t")
+    values = _values(kind, full=full)
+    versions: list[int | None] = [None, 4, 1] if kind._version_attribute_name else [None]
+    for version in versions:
+        for condition in _conditions(kind):
+            item = kind(**{name: value for name, value in values.items() if name != kind._version_attribute_name})
+            if version is not None:
+                setattr(item, kind._version_attribute_name, version)
+            ours = {"TableName": "t", **item.put_fields(condition)}
+            assert ours == item.get_save_kwargs_from_instance(condition=condition)
+            if kind._version_attribute_name:  # the item takes its new version when the write succeeds
+                assert getattr(item, kind._version_attribute_name) == version
+                assert ours["Item"]["version"] == {"N": str((version or 0) + 1)}
+            elif condition is None:
+                assert set(ours) == {"TableName", "Item"}
+
+
 def test_keys_given_by_position_defaults_and_ttl_are_set_as_pynamodb_sets_them() -> None:
     at = datetime(2026, 12, 3, tzinfo=UTC)
     for args, values in (
