@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
+import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException
@@ -116,11 +117,13 @@ def client() -> Any:
     return ddb
 
 
-# BatchWriteItem and BatchGetItem bodies are written with one json.dumps. botocore would walk its
+# BatchWriteItem and BatchGetItem bodies are written with one orjson.dumps. botocore would walk its
 # model of every attribute value of the 25 items (~1 ms of CPU per call, a quarter of an import's)
 # or of the 100 keys (~0.75 ms), and for the values we send (S, N, BOOL, NULL, L, M) its JSON is
-# the parameters as given. Binary values need base64, so a body json cannot write is left to
-# botocore. The table names stay in the parameters: endpoint rules read them.
+# the parameters as given. orjson writes 25 items in ~35 µs where json.dumps takes ~520 µs. It
+# refuses what JSON has no form for (bytes, which DynamoDB wants as base64; ints past 64 bits; lone
+# surrogates), and such a body is left to botocore. The table names stay in the parameters:
+# endpoint rules read them.
 _prebuilt_clients: weakref.WeakSet[Any] = weakref.WeakSet()
 _BODY = "tawasul_body"
 # What botocore then serialises (and validates, where a client does) per table: one empty request.
@@ -131,7 +134,7 @@ _PLACEHOLDERS: dict[str, Any] = {
 
 
 def prebuild_batch_bodies(ddb: Any) -> None:
-    """Make a botocore DynamoDB client send BatchWriteItem and BatchGetItem bodies built by ``json.dumps``."""
+    """Make a botocore DynamoDB client send BatchWriteItem and BatchGetItem bodies built by ``orjson.dumps``."""
     events = ddb.meta.events
     for operation in _PLACEHOLDERS:
         events.register(
@@ -145,8 +148,8 @@ def prebuild_batch_bodies(ddb: Any) -> None:
 
 def _prebuild_body(params: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
     try:
-        context[_BODY] = json.dumps(params, separators=(",", ":")).encode()
-    except (TypeError, ValueError):
+        context[_BODY] = orjson.dumps(params)
+    except orjson.JSONEncodeError:  # a TypeError
         return
     placeholder = _PLACEHOLDERS[model.name]
     params["RequestItems"] = {table: placeholder for table in params.get("RequestItems", {})}

@@ -1,5 +1,5 @@
-"""BatchWriteItem and BatchGetItem bodies built by ``json.dumps`` (``db.prebuild_batch_bodies``) say
-exactly what botocore's own serialiser says, and anything json cannot write is left to botocore."""
+"""BatchWriteItem and BatchGetItem bodies built by ``orjson.dumps`` (``db.prebuild_batch_bodies``) say
+exactly what botocore's own serialiser says, and anything orjson refuses is left to botocore."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import boto3
+import orjson
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
@@ -66,10 +67,10 @@ def test_the_prebuilt_body_is_what_botocore_would_send():
 
 
 @pytest.mark.parametrize("validate", [False, True], ids=["pynamodb-like", "validating"])
-def test_the_prebuilt_body_is_one_json_dumps_of_the_parameters(validate):
+def test_the_prebuilt_body_is_one_orjson_dumps_of_the_parameters(validate):
     ddb, sent = _client(prebuilt=True, validate=validate)
     ddb.batch_write_item(RequestItems={"t": ITEMS})
-    assert sent[0] == json.dumps({"RequestItems": {"t": ITEMS}}, separators=(",", ":")).encode()
+    assert sent[0] == orjson.dumps({"RequestItems": {"t": ITEMS}})
 
 
 def test_binary_values_are_left_to_botocore():
@@ -79,6 +80,20 @@ def test_binary_values_are_left_to_botocore():
     assert body["RequestItems"]["tawasul-main"][0]["PutRequest"]["Item"]["blob"] == {
         "B": base64.b64encode(b"\x00\xff").decode()
     }
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"S": "half a pair \ud83d"}, {"N": 2**70}],
+    ids=["lone-surrogate", "int-past-64-bits"],
+)
+def test_values_orjson_refuses_are_left_to_botocore(value):
+    items = [{"PutRequest": {"Item": {"pk": {"S": "p"}, "sk": {"S": "s"}, "odd": value}}}]
+    ddb, sent = _client(prebuilt=True)
+    ddb.batch_write_item(RequestItems={"t": items})
+    plain, botocore_sent = _client(prebuilt=False)
+    plain.batch_write_item(RequestItems={"t": items})
+    assert sent[0] == botocore_sent[0]
 
 
 KEYS = [{"pk": {"S": "ORG#o#EMAIL#سارة@example.com"}, "sk": {"S": "#CLAIM"}}, {"pk": {"S": "p"}, "sk": {"S": "s"}}]
@@ -109,13 +124,10 @@ def test_a_prebuilt_batch_get_body_is_what_botocore_would_send(spec):
 
 
 @pytest.mark.parametrize("validate", [False, True], ids=["pynamodb-like", "validating"])
-def test_a_prebuilt_batch_get_body_is_one_json_dumps_of_the_parameters(validate):
+def test_a_prebuilt_batch_get_body_is_one_orjson_dumps_of_the_parameters(validate):
     ddb, sent = _client(prebuilt=True, validate=validate)
     ddb.batch_get_item(RequestItems={"t": {"Keys": KEYS, "ConsistentRead": True}})
-    assert (
-        sent[0]
-        == json.dumps({"RequestItems": {"t": {"Keys": KEYS, "ConsistentRead": True}}}, separators=(",", ":")).encode()
-    )
+    assert sent[0] == orjson.dumps({"RequestItems": {"t": {"Keys": KEYS, "ConsistentRead": True}}})
 
 
 def test_binary_keys_are_left_to_botocore():
