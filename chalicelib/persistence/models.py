@@ -497,11 +497,27 @@ _bound_to: str | None = None
 
 
 def bind(table_name: str) -> None:
-    """Point every model at the physical table (idempotent, cheap)."""
+    """Point every model at the physical table (idempotent, cheap), through one connection.
+
+    PynamoDB caches a connection on the first class that asks for one, and each connection builds
+    its own botocore session and client when first used (~130 ms of a cold start each). The base
+    class's connection is made here, so every model inherits it and all share one client."""
     global _bound_to
     if _bound_to != table_name:
         Item.Meta.table_name = table_name
+        for model in _models(Item):
+            if "_connection" in vars(model):  # made before this binding: drop it, inherit the base's
+                delattr(model, "_connection")
+        Item._connection = None
+        Item._get_connection()
         _bound_to = table_name
+
+
+def _models(base: type[Item]) -> list[type[Item]]:
+    found: list[type[Item]] = []
+    for model in base.__subclasses__():
+        found += [model, *_models(model)]
+    return found
 
 
 class _LeadFields(Item):
