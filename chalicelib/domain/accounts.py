@@ -137,13 +137,17 @@ def new_account(
     account = Account(
         id=account_id, org_id=org_id, name=clean_name(data.name), owner_id=owner_id, created_at=now, updated_at=now
     )
-    return apply_changes(account, data, default_country=default_country, now=now)
+    return _apply(account, data, default_country=default_country)  # a new account: no copy to make
 
 
 def apply_changes(account: Account, changes: AccountFields, *, default_country: str, now: datetime) -> Account:
     """The account with ``changes`` applied; fields the client did not send stay as they were."""
-    sent = changes.model_dump(exclude_unset=True, exclude={"version"})
-    updated = replace(account, updated_at=now)
+    return _apply(replace(account, updated_at=now), changes, default_country=default_country)
+
+
+def _apply(updated: Account, changes: AccountFields, *, default_country: str) -> Account:
+    """Set what the client sent (``model_fields_set``) on ``updated``, an account of the caller's own."""
+    sent = changes.model_fields_set
     if "name" in sent:
         name = clean_name(changes.name) if changes.name is not None else ""
         if not name:
@@ -151,8 +155,8 @@ def apply_changes(account: Account, changes: AccountFields, *, default_country: 
         updated.name = name
     if "emails" in sent or "phones" in sent:
         emails, phones = normalize_contacts(
-            changes.emails if "emails" in sent else account.emails,
-            changes.phones if "phones" in sent else account.phones,
+            changes.emails if "emails" in sent else updated.emails,
+            changes.phones if "phones" in sent else updated.phones,
             default_country,
         )
         updated.emails, updated.phones = emails, phones
@@ -160,10 +164,10 @@ def apply_changes(account: Account, changes: AccountFields, *, default_country: 
         updated.language = changes.language
     for simple in ("kind", "company", "title", "journey_stage", "contact_opt_out", "notes", "custom_fields"):
         if simple in sent:
-            value = sent[simple]
+            value = getattr(changes, simple)
             if value is None:
                 raise ValidationFailed.single(simple, "must not be null")
-            setattr(updated, simple, value)
+            setattr(updated, simple, dict(value) if simple == "custom_fields" else value)
     if "tags" in sent:
         updated.tags = list(dict.fromkeys(t.strip() for t in (changes.tags or []) if t.strip()))
     if "address" in sent:
