@@ -15,7 +15,7 @@ NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
 
 
-def _account(**fields: object):
+def _account():
     data = AccountCreate.model_validate(
         {
             "name": "  Sara   Haddad ",
@@ -26,7 +26,6 @@ def _account(**fields: object):
             "address": {"city": "Dubai", "country": "AE"},
             "custom_fields": {"source_id": "77"},
             "notes": "met at expo",
-            **fields,
         }
     )
     return new_account(account_id="a1", org_id="o1", owner_id="rep-1", data=data, default_country="AE", now=NOW), data
