@@ -508,8 +508,7 @@ def bind(table_name: str) -> None:
         for model in _models(Item):
             if "_connection" in vars(model):  # made before this binding: drop it, inherit the base's
                 delattr(model, "_connection")
-        Item._connection = None
-        Item._get_connection()
+        Item._get_connection()  # PynamoDB makes a new one: the table name changed
         _bound_to = table_name
 
 

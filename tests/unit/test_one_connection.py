@@ -7,13 +7,7 @@ from chalicelib.persistence import models
 
 
 def _all_models() -> list[type[models.Item]]:
-    found: list[type[models.Item]] = []
-    pending = [models.Item]
-    while pending:
-        model = pending.pop()
-        found.append(model)
-        pending += model.__subclasses__()
-    return found
+    return [models.Item, *models._models(models.Item)]
 
 
 def test_every_model_uses_the_base_connection_whichever_asks_first():
