@@ -324,7 +324,9 @@ def _post_referral(w: World, role: str) -> Request:
 def _messages(query: str) -> Callable[[World, str], Request]:
     def prepare(w: World, role: str) -> Request:
         order = w.order()
-        return Request("GET", "/messages?" + query.format(account_id=order["account_id"], order_id=order["id"]))
+        return Request(
+            "GET", "/messages?" + query.format(account_id=order["account_id"], order_id=order["id"], rep_id=OWNER)
+        )
 
     return prepare
 
@@ -459,6 +461,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("post_referral_requests_request_id_referrals", _post_referral),
     Scenario("get_messages", _messages("account_id={account_id}"), variant="account"),
     Scenario("get_messages", _messages("order_id={order_id}"), variant="order"),
+    Scenario("get_messages", _messages("rep_id={rep_id}"), variant="rep"),
     Scenario("get_messages", _messages("kind=order_confirmation&status=sent"), MANAGERS, variant="kind+status"),
     Scenario("get_messages", _messages("status=failed"), MANAGERS, variant="status"),
     Scenario("post_orders", _post_order),

@@ -83,14 +83,15 @@ def _id(call: Call, name: str) -> str | None:
 @endpoint(
     bp,
     "/messages",
-    summary="The outbox, newest first within a status: filter by account_id, order_id, kind and status (each "
-    "served by a key of the table or an index). A rep names an account or an order they see",
+    summary="The outbox, newest first within a status: filter by account_id, rep_id, order_id, kind and status "
+    "(each served by a key of the table or an index). A rep names an account or an order they see, or themselves",
     tags=["messages"],
     response=MessagePage,
     paginated=True,
-    errors=[404],  # an account_id or order_id that is not there, or not visible to the caller
+    errors=[404],  # an account_id or order_id not there or not visible to the caller; for a rep, another rep_id
     query=[
         QueryParam("account_id", "the messages of one account"),
+        QueryParam("rep_id", "the messages to one rep (their weekly scorecard e-mails); a rep names themselves"),
         QueryParam("order_id", "the messages about one order"),
         QueryParam("kind", "what the message is for", {"type": "string", "enum": list(MESSAGE_KINDS)}),
         QueryParam(
@@ -103,6 +104,7 @@ def list_messages(call: Call) -> dict[str, Any]:
     result = messages.list_messages(
         call.principal,
         account_id=_id(call, "account_id"),
+        rep_id=_id(call, "rep_id"),
         order_id=_id(call, "order_id"),
         kind=call.query.get("kind") or None,
         status=call.query.get("status") or None,

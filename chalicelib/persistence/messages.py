@@ -14,6 +14,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.messages import Message
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.timeutil import parse_rfc3339
@@ -237,15 +238,17 @@ def list_page(
     principal: Principal,
     *,
     account_id: str | None,
+    rep_id: str | None,
     order_id: str | None,
     kind: str | None,
     status: str | None,
     limit: int,
     cursor: str | None,
 ) -> db.Page[Message]:
-    """One Query per page: an account's messages from its partition, an order's on gsi2, a kind
-    (and status) on gsi3, a status on gsi1; filters the chosen key does not cover are applied to
-    that Query. Reps must name an account or an order they see."""
+    """One Query per page: an account's messages from its partition, a rep's (their scorecard
+    e-mails) from theirs, an order's on gsi2, a kind (and status) on gsi3, a status on gsi1;
+    filters the chosen key does not cover are applied to that Query. Reps must name an account or
+    an order they see, or themselves."""
     org = principal.org_id
     condition: Any = None
     range_condition: Any = None
@@ -253,6 +256,12 @@ def list_page(
     if account_id:
         account_store.get(principal, account_id)
         index, attribute, hash_value = Item, "pk", keys.account(org, account_id)
+        range_condition = Item.sk.startswith(keys.MESSAGE_PREFIX)
+        condition = _filter(order_id=order_id, kind=kind, status=status)
+    elif rep_id:
+        if not principal.may_see_owned(rep_id):
+            raise NotFound("No such rep.")
+        index, attribute, hash_value = Item, "pk", keys.rep(org, rep_id)
         range_condition = Item.sk.startswith(keys.MESSAGE_PREFIX)
         condition = _filter(order_id=order_id, kind=kind, status=status)
     elif order_id:

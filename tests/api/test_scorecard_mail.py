@@ -106,6 +106,29 @@ def test_a_riyadh_rep_gets_last_weeks_scorecard_once_from_monday_0900_local(api,
     assert [m.subject for m in mails()][-1].endswith("2026-W48")
 
 
+def test_a_rep_lists_their_own_scorecard_emails_and_nobody_elses(api, clock):
+    clock(utc(2026, 11, 16, 8, 0))  # both profiles saved in W47: both get W47's e-mail
+    profile(api, {"timezone": "Asia/Riyadh", "working_hours": SUN_THU, "email": "omar@example.com"}, user="rep-2")
+    riyadh_week_47(api, clock)
+    assert run(clock, utc(2026, 11, 23, 6, 0))["queued"] == 2
+
+    def listed(query: str, **who: Any) -> list[tuple[str, str, str]]:
+        reply = api.call("GET", f"/messages?{query}", **who)
+        assert reply.status == 200, reply.raw
+        return [(m["rep_id"], m["kind"], m["to"]) for m in reply.json["items"]]
+
+    assert listed("rep_id=rep-1") == [("rep-1", "scorecard", "sara@example.com")]
+    assert listed("rep_id=rep-2", user="rep-2") == [("rep-2", "scorecard", "omar@example.com")]
+    assert listed("rep_id=rep-2", **MANAGER) == [("rep-2", "scorecard", "omar@example.com")]
+    assert listed("rep_id=rep-1&kind=scorecard&status=sent") == [("rep-1", "scorecard", "sara@example.com")]
+    assert listed("rep_id=rep-1&status=failed") == []
+    assert listed("rep_id=rep-1", org="org-b", **MANAGER) == []  # another organisation's rep-1
+    assert api.call("GET", "/messages?rep_id=rep-1", user="rep-2").is_problem(404)
+    account_id = api.call("GET", "/accounts").json["items"][0]["id"]
+    assert api.call("GET", f"/messages?rep_id=rep-1&account_id={account_id}").is_problem(422)
+    assert api.call("GET", "/messages?kind=scorecard").is_problem(422)  # a rep names what they see
+
+
 def test_the_emails_figures_are_the_scorecards_of_that_week(api, clock):
     riyadh_week_47(api, clock)
     clock(utc(2026, 11, 21, 8, 0))
