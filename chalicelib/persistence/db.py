@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, PynamoDBException
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.config import environment
 from chalicelib.domain import paging
@@ -95,13 +95,16 @@ def unavailable(error: BaseException) -> Unavailable | None:
 
 
 def save_versioned(item: models.Item, *, conflict: str) -> None:
-    """One conditional PutItem (PynamoDB adds the version condition); a lost race is a Conflict."""
+    """One PutItem of the item at its next version, on condition that it is still at the one it
+    was read at (or new): ``Item.put_fields``, as a transaction's save. A lost race is a Conflict;
+    the item holds its new version after, as after PynamoDB's ``save``."""
     try:
-        item.save()
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        client().put_item(TableName=environment().table_name, **item.put_fields())
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             raise Conflict(conflict)
         raise
+    item.update_local_version_attribute()
 
 
 def connection() -> Connection:
