@@ -69,6 +69,7 @@ unit: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app.py chalicelib scripts tests infra bench
+	$(BIN)/ruff format --check app.py chalicelib scripts tests infra bench
 	$(BIN)/mypy
 
 ## rebuild-reports: rebuild ORG's report counters from the source items (ORG=<org id>; the table

@@ -316,7 +316,7 @@ def render_result(view: ResultView) -> str:
         f'<p role="status">{escape(message.format(status=status))}</p>\n'
         '<dl class="facts">\n'
         f'<div><dt>{escape(text["order"])}</dt><dd class="ref"><bdi>{escape(view.order_id)}</bdi></dd></div>\n'
-        f'<div><dt>{escape(text["status"])}</dt><dd>{escape(status)}</dd></div>\n'
+        f"<div><dt>{escape(text['status'])}</dt><dd>{escape(status)}</dd></div>\n"
         "</dl>\n"
         f'<p class="note">{escape(text["automated"])}</p>\n'
     )

@@ -15,7 +15,6 @@ M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 
-
 @dataclass(frozen=True)
 class _NotNullInSchema:
     """Documents an optional field without its ``null``: the JSON schema of ``T | None`` minus

@@ -202,4 +202,3 @@ class TawasulStack(Stack):
             uploads.fit_consumer_timeout(function.timeout_seconds)
         if function.kind == "async":
             grant_rights(function.role, rights.get(function.logical_id, ()), stage=stage, uploads=uploads)
-

@@ -118,7 +118,6 @@ class Api:
         response = self.client.http.request(method, path, headers=all_headers, body=payload)
         return Reply(response.status_code, dict(response.headers), response.body)
 
-
     def erase(self, account_id: str, **who: Any) -> Reply:
         """``DELETE /accounts/{id}``, then the work queue delivered to the worker Lambda as SQS
         would (what finishes the erasure in the background)."""

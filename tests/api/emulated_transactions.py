@@ -93,8 +93,13 @@ def _as_single(kind: str, op: dict[str, Any], key: dict[str, Any]) -> tuple[str,
         return "UpdateItem", {**table, "Key": key, "UpdateExpression": op["UpdateExpression"], **_expression_args(op)}
     args = _expression_args(op)
     names = {**args.get("ExpressionAttributeNames", {}), _NOOP_NAME: "tawasulEmulatedNoop"}
-    return "UpdateItem", {**table, "Key": key, **args, "ExpressionAttributeNames": names,
-                          "UpdateExpression": f"REMOVE {_NOOP_NAME}"}
+    return "UpdateItem", {
+        **table,
+        "Key": key,
+        **args,
+        "ExpressionAttributeNames": names,
+        "UpdateExpression": f"REMOVE {_NOOP_NAME}",
+    }
 
 
 def transact_write_items(call: Call, params: dict[str, Any]) -> dict[str, Any]:

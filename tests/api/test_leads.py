@@ -267,6 +267,7 @@ def test_concurrent_moves_of_one_lead_cannot_both_win(api):
     second = lead_store.read(rep, created["id"]).lead  # both read version 1
     a, move_a = pipeline.move(first, "presentation", by="rep-1", now=now())
     b, move_b = pipeline.move(second, "closing", by="rep-1", now=now())
+
     def save_move(before, after, move):  # what services.leads.move_lead writes
         with db.transaction() as tx:
             saved = lead_store.add_update(tx, before, after)

@@ -21,8 +21,9 @@ def test_the_confirmation_secret_is_generated_and_named_to_its_readers(dev: Temp
     for job in ("ConfirmationLadder", "FollowUps"):
         readable = grants(dev, job)["secretsmanager:GetSecretValue"]
         assert any(resources.messaging_secret_name("dev") + "-??????" in str(r) for r in readable), job
-    assert resources.ENV_CONFIRM_SECRET_ARN not in (
-        dev.resources["ResumeStalledImports"]["Properties"]["Environment"]["Variables"]
+    assert (
+        resources.ENV_CONFIRM_SECRET_ARN
+        not in (dev.resources["ResumeStalledImports"]["Properties"]["Environment"]["Variables"])
     )
 
 

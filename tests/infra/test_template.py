@@ -411,7 +411,8 @@ def test_every_job_right_maps_to_the_statements_it_names() -> None:
     body = CdkTemplate.from_stack(stack).to_json()
     for right, actions in expected.items():
         role_id = next(
-            k for k, v in body["Resources"].items()
+            k
+            for k, v in body["Resources"].items()
             if v["Type"] == "AWS::IAM::Role" and k.startswith(f"Role{right.name.replace('_', '')}")
         )
         granted = {

@@ -193,9 +193,12 @@ def test_one_sigterm_stops_a_serving_stack_cleanly(tmp_path):
     process, base = _start_stack(log_path)
     _wait_for(_ready(base), process, "answer to /health")
     token = jwt.encode({"sub": "r", "org": "sig", "role": "admin", "exp": int(time.time()) + 600}, SECRET, "HS256")
-    assert requests.post(
-        f"{base}/accounts", json={"name": "Sig Term"}, headers={"Authorization": f"Bearer {token}"}, timeout=10
-    ).status_code == 201
+    assert (
+        requests.post(
+            f"{base}/accounts", json={"name": "Sig Term"}, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).status_code
+        == 201
+    )
 
     code, stderr = _stopped_cleanly(process, log_path)
 

@@ -52,6 +52,7 @@ def log() -> Any:
 @pytest.fixture
 def flushes(monkeypatch) -> list[int]:
     counted: list[int] = []
+
     def flush(*args: Any, **kwargs: Any) -> None:
         counted.append(1)
         metrics.clear_metrics()  # as a real flush does

@@ -122,7 +122,6 @@ def test_working_every_hour_of_every_day_is_the_elapsed_time_across_any_clock_ch
     assert working_minutes(a, b, zone=zone, hours=all_day) == pytest.approx((b - a).total_seconds() / 60)
 
 
-
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Python's weekday() order
 STEADY_ZONES = ["Asia/Riyadh", "Asia/Kolkata"]  # no clock changes: wall-clock arithmetic is exact
 
@@ -173,9 +172,11 @@ def test_an_answer_before_the_message_counts_nothing_and_more_time_never_counts_
     zone: str, hours: dict[str, list[str]], a: datetime, span: timedelta
 ) -> None:
     assert working_minutes(a + span, a, zone=zone, hours=hours) == 0
-    assert working_minutes(a, a + span, zone=zone, hours=hours) <= working_minutes(
-        a, a + span + timedelta(hours=1), zone=zone, hours=hours
-    ) + 1e-9
+    assert (
+        working_minutes(a, a + span, zone=zone, hours=hours)
+        <= working_minutes(a, a + span + timedelta(hours=1), zone=zone, hours=hours) + 1e-9
+    )
+
 
 # -- histograms ------------------------------------------------------------------------------
 

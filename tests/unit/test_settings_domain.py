@@ -63,6 +63,8 @@ def test_stored_settings_read_whatever_a_version_left_in_them():
     assert read_stored({"timezone": "Mars/Olympus", "default_country": "EG"}) == OrgSettings(default_country="EG")
     with pytest.raises(ValidationError):
         merge_settings(read, {"dropped": 1})  # a change still refuses unknown keys
+
+
 def test_the_put_body_names_every_setting_and_nothing_else():
     """SettingsChanges (PUT /settings, documented in /openapi.json) mirrors OrgSettings field for
     field, its nested objects too; a setting added to one and not the other fails here."""
